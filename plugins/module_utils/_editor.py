@@ -33,6 +33,7 @@ from ansible_collections.keepalive.ssh.plugins.module_utils._model import (
     ConfigFile,
     Entry,
     Line,
+    active_in_load_pass,
     block_span,
     global_scope,
     normalize_criteria,
@@ -135,7 +136,8 @@ class ServerEditor:
 
     # -- global settings --------------------------------------------------------------------
     def _global_definitions(self, keyword: Keyword) -> List[Entry]:
-        return [e for e in self.config.definitions(keyword.name) if global_scope(e)]
+        """Definitions sshd's load pass reads, in order: the first one is the global value."""
+        return [e for e in self.config.definitions(keyword.name) if active_in_load_pass(e)]
 
     def _apply_global(self, request: Request) -> None:
         target = self._target_file()

@@ -401,7 +401,8 @@ class Resolved(NamedTuple):
         return self.entry.where() if self.entry else '(default)'
 
 
-def _active_in_load_pass(entry: Entry) -> bool:
+def active_in_load_pass(entry: Entry) -> bool:
+    """sshd's first pass reads global lines and lines under ``Match all`` (match_cfg_line without a connection)."""
     return all(server_match(block.line.value, None) for block in entry.context)
 
 
@@ -416,7 +417,7 @@ def resolve_server(config: Config, keyword: str, info: Optional[ConnInfo] = None
     spec = config.flavour.keywords.get(keyword.lower())
     winner: Optional[Entry] = None
     for entry in config.definitions(keyword):
-        if _active_in_load_pass(entry):
+        if active_in_load_pass(entry):
             winner = entry
             break
     if spec is not None and spec.in_match:
@@ -453,7 +454,7 @@ def block_span(config_file: ConfigFile, block_line: Line, block_words: Sequence[
 
 
 __all__ = [
-    'CLIENT', 'SERVER', 'Config', 'ConfigError', 'ConfigFile', 'ConnInfo', 'Entry', 'Flavour', 'Line',
+    'CLIENT', 'SERVER', 'Config', 'active_in_load_pass', 'ConfigError', 'ConfigFile', 'ConnInfo', 'Entry', 'Flavour', 'Line',
     'MemorySource', 'Resolved', 'Source', 'block_span', 'client_match', 'global_scope', 'match_pattern_list',
     'normalize_criteria', 'resolve_client', 'resolve_server', 'server_match', 'split_args', 'split_lines',
 ]
