@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from ansible_collections.keepalive.ssh.plugins.module_utils._keywords import (
@@ -242,11 +243,21 @@ class ServerEditor:
             line.set_value(request.value or '')
 
     def _insert_global(self, target: ConfigFile, request: Request) -> None:
-        """A new global line goes before the file's first Match block, never inside one."""
-        at = self._global_insert_point(target)
+        """A new global line goes after the stock commented default, else before the first Match."""
+        at = self._commented_default(target, request.keyword) or self._global_insert_point(target)
         if at == len(target.lines):
             target.ensure_final_newline()
         target.lines.insert(at, Line.new(request.keyword.name, request.value or '', eol=target.eol))
+
+    def _commented_default(self, target: ConfigFile, keyword: Keyword) -> Optional[int]:
+        """Index after a ``#Keyword value`` line of the global section (stock files list defaults so)."""
+        pattern = re.compile(r'^[ \t]*#[ \t]*%s([ \t=]|$)' % re.escape(keyword.name), re.IGNORECASE)
+        for index, line in enumerate(target.lines):
+            if line.key in self.config.flavour.block_words:
+                return None
+            if not line.keyword and pattern.match(line.text):
+                return index + 1
+        return None
 
     def _global_insert_point(self, target: ConfigFile) -> int:
         lines = target.lines

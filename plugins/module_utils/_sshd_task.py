@@ -61,7 +61,6 @@ class SshdConfigTask:
         self.module = module
         self.params = module.params
         self.runtime = Runtime(lambda argv: module.run_command(list(argv)), sshd=self.params['sshd_binary'])
-        self.warnings: List[str] = []
 
     def run(self) -> Dict[str, Any]:
         try:
@@ -89,7 +88,7 @@ class SshdConfigTask:
         result: Dict[str, Any] = {
             'changed': changed, 'files': [f.path for f in config.changed_files()], 'backups': backups,
             'effective': effective, 'shadowed': editor.shadowed, 'openssh_version': format_version(version),
-            'reloaded': self._reload(changed), 'warnings': self.warnings,
+            'reloaded': self._reload(changed),
         }
         if self.module._diff:
             result['diff'] = file_diffs(config)
@@ -104,7 +103,7 @@ class SshdConfigTask:
     def _warn(self, requests: List[Request], version: Any) -> None:
         for request in requests:
             if request.keyword.name == 'ClientAliveCountMax' and request.canonical == '0':
-                self.warnings.append(countmax_zero_warning(version))
+                self.module.warn(countmax_zero_warning(version))
 
     def _validate(self, config: Config, requests: List[Request]) -> Dict[str, str]:
         """sshd -t on the whole candidate, then sshd -T to prove the requested values take effect."""
