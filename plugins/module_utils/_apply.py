@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Any, Dict, List
+from typing import Any
 
 from ansible_collections.keepalive.ssh.plugins.module_utils._model import Config, ConfigFile
 
 NOTHING_CHANGED = 'nothing was changed'
 
 
-def file_diffs(config: Config) -> List[Dict[str, str]]:
+def file_diffs(config: Config) -> list[dict[str, str]]:
     """One before/after diff per changed file, as Ansible's diff callback expects."""
     return [{'before_header': f.path if f.existed else '/dev/null', 'after_header': f.path,
              'before': f.original, 'after': f.render()} for f in config.changed_files()]
@@ -40,7 +40,7 @@ def write_file(module: Any, config_file: ConfigFile, *, backup: bool, mode: int 
     return backup_path
 
 
-def write_changed(module: Any, config: Config, *, backup: bool) -> Dict[str, str]:
+def write_changed(module: Any, config: Config, *, backup: bool) -> dict[str, str]:
     """Write every changed file of the configuration; returns path -> backup path."""
     backups = {}
     for config_file in config.changed_files():

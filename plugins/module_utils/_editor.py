@@ -17,7 +17,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import NamedTuple, Optional
 
 from ansible_collections.keepalive.ssh.plugins.module_utils._keywords import (
     COUNTMAX_ZERO_CHANGED_IN,
@@ -66,8 +66,8 @@ def to_text(value: object) -> str:
                        % (value, type(value).__name__))
 
 
-def parse_requests(table: Dict[str, Keyword], settings: Dict[str, object], *, version: Optional[Version],
-                   in_match: bool) -> List[Request]:
+def parse_requests(table: dict[str, Keyword], settings: dict[str, object], *, version: Optional[Version],
+                   in_match: bool) -> list[Request]:
     """Validate every requested keyword and value before anything is planned."""
     requests = []
     for name, raw in settings.items():
@@ -119,10 +119,10 @@ class ServerEditor:
         self.match = normalize_criteria(match) if match is not None and match.strip() else None
         if match is not None and self.match is None:
             raise EditError('match %r is empty; give criteria such as "User backup" or omit it' % match)
-        self.shadowed: List[Dict[str, str]] = []
+        self.shadowed: list[dict[str, str]] = []
 
     # -- entry point ------------------------------------------------------------------------
-    def apply(self, requests: List[Request]) -> None:
+    def apply(self, requests: list[Request]) -> None:
         for request in requests:
             if self.match is not None:
                 self._apply_in_match(request)
@@ -136,7 +136,7 @@ class ServerEditor:
                 self._report_shadowed(request)
 
     # -- global settings --------------------------------------------------------------------
-    def _global_definitions(self, keyword: Keyword) -> List[Entry]:
+    def _global_definitions(self, keyword: Keyword) -> list[Entry]:
         """Definitions sshd's load pass reads, in order: the first one is the global value."""
         return [e for e in self.config.definitions(keyword.name) if active_in_load_pass(e)]
 
@@ -275,7 +275,7 @@ class ServerEditor:
         index = entry.index
         lines[index] = Line(DISABLED_MARKER + lines[index].text, lines[index].eol)
 
-    def _remove(self, entries: List[Entry]) -> None:
+    def _remove(self, entries: list[Entry]) -> None:
         for entry in entries:
             entry.file.lines.pop(entry.index)
 
@@ -292,12 +292,12 @@ class ServerEditor:
                                       'where': entry.where(), 'match': entry.context[-1].line.value})
 
 
-def predicted(config: Config, requests: List[Request]) -> Dict[str, str]:
+def predicted(config: Config, requests: list[Request]) -> dict[str, str]:
     """What the model says sshd -T will report for the requested keywords (global scope)."""
     return {r.keyword.name: str(resolve_server(config, r.keyword.name).value) for r in requests}
 
 
-def unmet(config: Config, requests: List[Request], dump: Dict[str, str]) -> List[Tuple[str, str, str]]:
+def unmet(config: Config, requests: list[Request], dump: dict[str, str]) -> list[tuple[str, str, str]]:
     """Requested global values that ``sshd -T`` does not report: (keyword, wanted, reported)."""
     misses = []
     for request in requests:

@@ -16,9 +16,9 @@ about a keyword is looked up here instead of being spread through ``if`` chains.
 from __future__ import annotations
 
 import re
-from typing import Dict, NamedTuple, Optional, Tuple
+from typing import NamedTuple, Optional
 
-Version = Tuple[int, int]
+Version = tuple[int, int]
 
 
 class KeywordError(ValueError):
@@ -32,7 +32,7 @@ class Keyword(NamedTuple):
     additive: bool = False      # repeated definitions accumulate instead of first-wins
     since: Version = (0, 0)     # first OpenSSH release that knows the keyword
     minimum: Optional[int] = None
-    choices: Tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
     default: Optional[str] = None   # as `sshd -T` / `ssh -G` prints it when unset
 
 
@@ -41,7 +41,7 @@ _YES_NO = ('yes', 'no')
 _M = {'in_match': True}
 
 
-def _table(*keywords: Keyword) -> Dict[str, Keyword]:
+def _table(*keywords: Keyword) -> dict[str, Keyword]:
     return {k.name.lower(): k for k in keywords}
 
 
@@ -275,7 +275,7 @@ _TIME_PART = re.compile(r'(\d+)([sSmMhHdDwW]?)')
 _TIME_UNITS = {'': 1, 's': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}
 
 
-def lookup(table: Dict[str, Keyword], name: str) -> Keyword:
+def lookup(table: dict[str, Keyword], name: str) -> Keyword:
     """Return the keyword spec for ``name`` (any case) or raise KeywordError."""
     try:
         return table[name.lower()]

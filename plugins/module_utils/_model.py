@@ -21,7 +21,8 @@ import glob
 import ipaddress
 import os
 import re
-from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from collections.abc import Iterator, Sequence
+from typing import Callable, NamedTuple, Optional
 
 from ansible_collections.keepalive.ssh.plugins.module_utils._keywords import (
     CLIENT_KEYWORDS,
@@ -57,14 +58,14 @@ class Line:
             self.value, self.trail = found.group('value'), found.group('trail')
 
     @classmethod
-    def new(cls, keyword: str, value: str, *, indent: str = '', sep: str = ' ', eol: str = '\n') -> 'Line':
+    def new(cls, keyword: str, value: str, *, indent: str = '', sep: str = ' ', eol: str = '\n') -> Line:
         return cls(indent + keyword + sep + value, eol)
 
     @property
     def key(self) -> Optional[str]:
         return self.keyword.lower() if self.keyword else None
 
-    def args(self) -> List[str]:
+    def args(self) -> list[str]:
         return split_args(self.value)
 
     def set_value(self, value: str) -> None:
@@ -76,9 +77,9 @@ class Line:
         return self.text + self.eol
 
 
-def split_args(text: str) -> List[str]:
+def split_args(text: str) -> list[str]:
     """Split arguments as OpenSSH's argv_split does: whitespace, double quotes, '#' ends the line."""
-    args: List[str] = []
+    args: list[str] = []
     i, n = 0, len(text)
     while i < n:
         while i < n and text[i] in _WS:
@@ -101,7 +102,7 @@ def split_args(text: str) -> List[str]:
     return args
 
 
-def split_lines(text: str) -> List[Line]:
+def split_lines(text: str) -> list[Line]:
     lines = []
     for raw in _LINES.findall(text):
         if raw.endswith('\r\n'):
@@ -144,7 +145,7 @@ class Entry(NamedTuple):
 
     file: ConfigFile
     line: Line
-    context: Tuple['Entry', ...]    # enclosing Match/Host entries, outermost first
+    context: tuple[Entry, ...]    # enclosing Match/Host entries, outermost first
 
     @property
     def key(self) -> str:
@@ -174,20 +175,20 @@ class Source:
         except OSError as exc:
             raise ConfigError('cannot read %s: %s' % (path, exc)) from exc
 
-    def glob(self, pattern: str) -> List[str]:
+    def glob(self, pattern: str) -> list[str]:
         return sorted(glob.glob(pattern))
 
 
 class MemorySource(Source):
     """An in-memory file system: path -> text."""
 
-    def __init__(self, files: Dict[str, str]) -> None:
+    def __init__(self, files: dict[str, str]) -> None:
         self.files = files
 
     def read(self, path: str) -> Optional[str]:
         return self.files.get(path)
 
-    def glob(self, pattern: str) -> List[str]:
+    def glob(self, pattern: str) -> list[str]:
         return sorted(p for p in self.files if fnmatch.fnmatchcase(p, pattern) and
                       p.count('/') == pattern.count('/'))
 
@@ -196,8 +197,8 @@ class Flavour(NamedTuple):
     """What differs between the server and the client files."""
 
     name: str
-    keywords: Dict[str, Keyword]
-    block_words: Tuple[str, ...]
+    keywords: dict[str, Keyword]
+    block_words: tuple[str, ...]
     include_base: str
 
 
@@ -205,7 +206,7 @@ SERVER = Flavour('server', SERVER_KEYWORDS, ('match',), '/etc/ssh')
 CLIENT = Flavour('client', CLIENT_KEYWORDS, ('host', 'match'), '/etc/ssh')
 
 # Connection information for sshd's Match evaluation (sshd -T -C user=..,host=..,addr=..).
-ConnInfo = Dict[str, str]
+ConnInfo = dict[str, str]
 
 
 class Config:
@@ -216,9 +217,9 @@ class Config:
         self.flavour = flavour
         self.source = source or Source()
         self.include_base = include_base or flavour.include_base
-        self.files: Dict[str, ConfigFile] = {}
+        self.files: dict[str, ConfigFile] = {}
         self.main = self._load(main_path)
-        self.entries: List[Entry] = []
+        self.entries: list[Entry] = []
         self.rewalk()
 
     # -- reading ------------------------------------------------------------------------------
@@ -231,14 +232,14 @@ class Config:
         """Register a file that does not exist yet (a new drop-in); globs will see it."""
         return self._load(path)
 
-    def _glob(self, pattern: str) -> List[str]:
+    def _glob(self, pattern: str) -> list[str]:
         found = set(self.source.glob(pattern))
         found.update(p for p, f in self.files.items() if not f.existed and fnmatch.fnmatchcase(p, pattern))
         return sorted(found)
 
-    def include_paths(self, line: Line) -> List[str]:
+    def include_paths(self, line: Line) -> list[str]:
         """Files an Include line reads, in order: each pattern's matches sorted, as glob(3) does."""
-        paths: List[str] = []
+        paths: list[str] = []
         for pattern in line.args():
             if self.flavour is CLIENT and pattern.startswith('~'):
                 pattern = os.path.expanduser(pattern)
@@ -252,7 +253,7 @@ class Config:
         self.entries = []
         self._walk(self.main, (), 0, [self.main.path])
 
-    def _walk(self, config_file: ConfigFile, context: Tuple[Entry, ...], depth: int, stack: List[str]) -> None:
+    def _walk(self, config_file: ConfigFile, context: tuple[Entry, ...], depth: int, stack: list[str]) -> None:
         current = context
         for line in config_file.lines:
             key = line.key
@@ -267,7 +268,7 @@ class Config:
             if key == 'include':
                 self._include(line, current, depth, stack)
 
-    def _include(self, line: Line, context: Tuple[Entry, ...], depth: int, stack: List[str]) -> None:
+    def _include(self, line: Line, context: tuple[Entry, ...], depth: int, stack: list[str]) -> None:
         if depth + 1 > MAX_INCLUDE_DEPTH:
             raise ConfigError('Include nested deeper than %d levels' % MAX_INCLUDE_DEPTH)
         for path in self.include_paths(line):
@@ -285,7 +286,7 @@ class Config:
     def blocks(self) -> Iterator[Entry]:
         return (e for e in self.entries if e.key in self.flavour.block_words)
 
-    def changed_files(self) -> List[ConfigFile]:
+    def changed_files(self) -> list[ConfigFile]:
         return [f for f in self.files.values() if f.changed]
 
 
@@ -323,7 +324,7 @@ def _address_matches(addr: str, patterns: str) -> bool:
     return matched
 
 
-_SERVER_CRITERIA: Dict[str, Tuple[str, Callable[[str, str], bool]]] = {
+_SERVER_CRITERIA: dict[str, tuple[str, Callable[[str, str], bool]]] = {
     'user': ('user', lambda value, pats: match_pattern_list(value, pats)),
     'host': ('host', lambda value, pats: match_pattern_list(value, pats, fold_case=True)),
     'address': ('addr', _address_matches),
@@ -333,7 +334,7 @@ _SERVER_CRITERIA: Dict[str, Tuple[str, Callable[[str, str], bool]]] = {
 }
 
 
-def criteria_tokens(text: str) -> List[str]:
+def criteria_tokens(text: str) -> list[str]:
     return split_args(text)
 
 
@@ -374,7 +375,7 @@ def client_match(entry: Entry, host: str, user: str = '') -> bool:
     return _client_match_criteria(tokens, host, user)
 
 
-def _client_match_criteria(tokens: List[str], host: str, user: str) -> bool:
+def _client_match_criteria(tokens: list[str], host: str, user: str) -> bool:
     if tokens and tokens[0].lower() in ('all', 'canonical', 'final'):
         return tokens[0].lower() == 'all' and len(tokens) == 1 or _client_match_criteria(tokens[1:], host, user)
     result = bool(tokens)
@@ -444,7 +445,7 @@ def global_scope(entry: Entry) -> bool:
     return not entry.context
 
 
-def block_span(config_file: ConfigFile, block_line: Line, block_words: Sequence[str]) -> Tuple[int, int]:
+def block_span(config_file: ConfigFile, block_line: Line, block_words: Sequence[str]) -> tuple[int, int]:
     """Line indexes [start, end) of a block's body inside its file: up to the next block word."""
     start = next(i for i, line in enumerate(config_file.lines) if line is block_line) + 1
     end = start
@@ -454,7 +455,8 @@ def block_span(config_file: ConfigFile, block_line: Line, block_words: Sequence[
 
 
 __all__ = [
-    'CLIENT', 'SERVER', 'Config', 'active_in_load_pass', 'ConfigError', 'ConfigFile', 'ConnInfo', 'Entry', 'Flavour', 'Line',
+    'CLIENT', 'SERVER', 'Config', 'ConfigError', 'ConfigFile', 'ConnInfo', 'Entry', 'Flavour', 'Line',
+    'active_in_load_pass',
     'MemorySource', 'Resolved', 'Source', 'block_span', 'client_match', 'global_scope', 'match_pattern_list',
     'normalize_criteria', 'resolve_client', 'resolve_server', 'server_match', 'split_args', 'split_lines',
 ]

@@ -20,13 +20,14 @@ import re
 import shutil
 import signal
 import tempfile
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Callable, Optional
 
 from ansible_collections.keepalive.ssh.plugins.module_utils._keywords import Version
 from ansible_collections.keepalive.ssh.plugins.module_utils._model import Config, ConfigFile
 
 # run(argv) -> (rc, stdout, stderr); AnsibleModule.run_command fits, tests pass subprocess.
-Runner = Callable[[Sequence[str]], Tuple[int, str, str]]
+Runner = Callable[[Sequence[str]], tuple[int, str, str]]
 
 _VERSION = re.compile(r'OpenSSH_(\d+)\.(\d+)')
 _SEARCH_PATH = ('/usr/sbin', '/usr/local/sbin', '/sbin', '/usr/bin', '/usr/local/bin', '/bin')
@@ -54,9 +55,9 @@ def parse_version(text: str) -> Optional[Version]:
     return (int(found.group(1)), int(found.group(2))) if found else None
 
 
-def parse_dump(text: str) -> Dict[str, str]:
+def parse_dump(text: str) -> dict[str, str]:
     """``sshd -T`` / ``ssh -G`` output: one lowercase keyword and its value per line; first wins."""
-    values: Dict[str, str] = {}
+    values: dict[str, str] = {}
     for line in text.splitlines():
         key, _, value = line.strip().partition(' ')
         if key and key not in values:
@@ -104,7 +105,7 @@ class CandidateTree:
     def cleanup(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def __enter__(self) -> 'CandidateTree':
+    def __enter__(self) -> CandidateTree:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -117,7 +118,7 @@ class Runtime:
     def __init__(self, run: Runner, *, sshd: Optional[str] = None, ssh: Optional[str] = None) -> None:
         self.run = run
         self._sshd, self._ssh = sshd, ssh
-        self._versions: Dict[str, Version] = {}
+        self._versions: dict[str, Version] = {}
         self._config_path = '/etc/ssh/sshd_config'
 
     @property
@@ -147,7 +148,7 @@ class Runtime:
         if rc != 0:
             raise RuntimeFailure((err or out).strip() or 'sshd -t exited with %d' % rc)
 
-    def sshd_dump(self, main_path: str, info: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    def sshd_dump(self, main_path: str, info: Optional[dict[str, str]] = None) -> dict[str, str]:
         argv = [self.sshd, '-T', '-f', main_path]
         if info:
             argv += ['-C', ','.join('%s=%s' % item for item in sorted(info.items()))]
@@ -156,7 +157,7 @@ class Runtime:
             raise RuntimeFailure((err or out).strip() or 'sshd -T exited with %d' % rc)
         return parse_dump(out)
 
-    def ssh_dump(self, main_path: str, host: str) -> Dict[str, str]:
+    def ssh_dump(self, main_path: str, host: str) -> dict[str, str]:
         rc, out, err = self.run([self.ssh, '-G', '-F', main_path, host])
         if rc != 0:
             raise RuntimeFailure((err or out).strip() or 'ssh -G exited with %d' % rc)
@@ -177,7 +178,7 @@ class Runtime:
                 return used
         raise RuntimeFailure('no running sshd found to reload (no systemd unit, init script or live PidFile)')
 
-    def _ok(self, argv: List[str]) -> bool:
+    def _ok(self, argv: list[str]) -> bool:
         return self.run(argv)[0] == 0
 
     def _reload_systemd(self) -> Optional[str]:

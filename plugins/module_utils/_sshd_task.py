@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Optional
+from typing import Any, Optional
 
 from ansible_collections.keepalive.ssh.plugins.module_utils._apply import NOTHING_CHANGED, file_diffs, write_changed
 from ansible_collections.keepalive.ssh.plugins.module_utils._editor import (
@@ -40,7 +40,7 @@ class TaskFailure(Exception):
     """Fails the module; the message already says that nothing was changed."""
 
 
-def connection_for(match: Optional[str]) -> Optional[Dict[str, str]]:
+def connection_for(match: Optional[str]) -> Optional[dict[str, str]]:
     """A ``sshd -T -C`` spec that satisfies simple criteria (User/Host/Address with one plain value)."""
     if not match:
         return None
@@ -62,13 +62,13 @@ class SshdConfigTask:
         self.params = module.params
         self.runtime = Runtime(lambda argv: module.run_command(list(argv)), sshd=self.params['sshd_binary'])
 
-    def run(self) -> Dict[str, Any]:
+    def run(self) -> dict[str, Any]:
         try:
             return self._run()
         except (EditError, RuntimeFailure, ConfigError) as exc:  # raised before any file is written
             raise TaskFailure('%s; %s' % (exc, NOTHING_CHANGED)) from None
 
-    def _run(self) -> Dict[str, Any]:
+    def _run(self) -> dict[str, Any]:
         path = self.params['path']
         if not os.path.isfile(path):
             raise EditError('%s does not exist or is not a file' % path)
@@ -85,7 +85,7 @@ class SshdConfigTask:
         changed = bool(config.changed_files())
         backups = {} if self.module.check_mode or not changed else write_changed(
             self.module, config, backup=self.params['backup'])
-        result: Dict[str, Any] = {
+        result: dict[str, Any] = {
             'changed': changed, 'files': [f.path for f in config.changed_files()], 'backups': backups,
             'effective': effective, 'shadowed': editor.shadowed, 'openssh_version': format_version(version),
             'reloaded': self._reload(changed),
@@ -98,14 +98,15 @@ class SshdConfigTask:
         try:
             self.runtime.sshd_test(path)
         except RuntimeFailure as exc:
-            raise EditError('the existing configuration %s is refused by sshd -t (%s); fix it first' % (path, exc))
+            raise EditError('the existing configuration %s is refused by sshd -t (%s); fix it first'
+                            % (path, exc)) from None
 
-    def _warn(self, requests: List[Request], version: Any) -> None:
+    def _warn(self, requests: list[Request], version: Any) -> None:
         for request in requests:
             if request.keyword.name == 'ClientAliveCountMax' and request.canonical == '0':
                 self.module.warn(countmax_zero_warning(version))
 
-    def _validate(self, config: Config, requests: List[Request]) -> Dict[str, str]:
+    def _validate(self, config: Config, requests: list[Request]) -> dict[str, str]:
         """sshd -t on the whole candidate, then sshd -T to prove the requested values take effect."""
         info = connection_for(self.params['match'])
         with CandidateTree(config) as tree:
@@ -113,7 +114,7 @@ class SshdConfigTask:
                 try:
                     self.runtime.sshd_test(tree.main)
                 except RuntimeFailure as exc:
-                    raise EditError('sshd -t refuses the changed configuration: %s' % exc)
+                    raise EditError('sshd -t refuses the changed configuration: %s' % exc) from None
             dump = self.runtime.sshd_dump(tree.main, info)
         if self.params['match'] is None or info is not None:
             misses = unmet(config, requests, dump)

@@ -186,6 +186,7 @@ reloaded:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.keepalive.ssh.plugins.module_utils._editor import PLACEMENTS
 from ansible_collections.keepalive.ssh.plugins.module_utils._sshd_task import SshdConfigTask, TaskFailure
 

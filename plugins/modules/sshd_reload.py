@@ -50,6 +50,7 @@ method:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.keepalive.ssh.plugins.module_utils._runtime import Runtime, RuntimeFailure
 
 

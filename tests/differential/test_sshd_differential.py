@@ -17,6 +17,7 @@ import shutil
 import subprocess
 
 import pytest
+
 from ansible_collections.keepalive.ssh.plugins.module_utils._editor import (
     DISABLED_MARKER,
     ServerEditor,
