@@ -39,7 +39,6 @@ from ansible_collections.keepalive.ssh.plugins.module_utils._model import (
     global_scope,
     normalize_criteria,
     resolve_server,
-    server_match,
 )
 
 PLACEMENTS = ('in_place', 'main_file', 'drop_in')
@@ -182,7 +181,7 @@ class ServerEditor:
         if not request.keyword.in_match:
             return
         for entry in self.config.definitions(request.keyword.name):
-            if entry.context and server_match(entry.context[-1].line.value, None):
+            if entry.context and active_in_load_pass(entry):
                 self._set_value(entry.line, request)
 
     def _drop_in_file(self) -> ConfigFile:
@@ -239,7 +238,7 @@ class ServerEditor:
 
     # -- line operations ----------------------------------------------------------------------
     def _set_value(self, line: Line, request: Request) -> None:
-        if not same_value(request.keyword, line.value, request.canonical or ''):
+        if not same_value(request.keyword, ' '.join(line.args()), request.canonical or ''):
             line.set_value(request.value or '')
 
     def _insert_global(self, target: ConfigFile, request: Request) -> None:
@@ -285,7 +284,7 @@ class ServerEditor:
         if request.value is None:
             return
         for entry in self.config.definitions(request.keyword.name):
-            if not entry.context or server_match(entry.context[-1].line.value, None):
+            if not entry.context or active_in_load_pass(entry):
                 continue
             if not same_value(request.keyword, ' '.join(entry.line.args()), request.canonical or ''):
                 self.shadowed.append({'keyword': request.keyword.name, 'value': ' '.join(entry.line.args()),

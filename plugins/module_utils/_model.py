@@ -46,31 +46,29 @@ class ConfigError(Exception):
 class Line:
     """One physical line. ``keyword`` is None for comments and blank lines."""
 
-    __slots__ = ('text', 'eol', 'indent', 'keyword', 'sep', 'value', 'trail')
+    __slots__ = ('text', 'eol', 'indent', 'keyword', 'key', 'sep', 'value', 'trail')
 
     def __init__(self, text: str, eol: str) -> None:
         self.text, self.eol = text, eol
         self.indent = self.sep = self.value = self.trail = ''
         self.keyword: Optional[str] = None
+        self.key: Optional[str] = None     # lowercase keyword: OpenSSH keywords ignore case
         found = _DIRECTIVE.match(text)
         if found:
             self.indent, self.keyword, self.sep = found.group('indent'), found.group('kw'), found.group('sep')
             self.value, self.trail = found.group('value'), found.group('trail')
+            self.key = self.keyword.lower()
 
     @classmethod
     def new(cls, keyword: str, value: str, *, indent: str = '', sep: str = ' ', eol: str = '\n') -> Line:
         return cls(indent + keyword + sep + value, eol)
-
-    @property
-    def key(self) -> Optional[str]:
-        return self.keyword.lower() if self.keyword else None
 
     def args(self) -> list[str]:
         return split_args(self.value)
 
     def set_value(self, value: str) -> None:
         sep = self.sep or ' '
-        self.value, self.sep = value, sep
+        self.value, self.sep = value + comment_suffix(self.value), sep
         self.text = self.indent + (self.keyword or '') + sep + value + self.trail
 
     def render(self) -> str:
@@ -78,28 +76,58 @@ class Line:
 
 
 def split_args(text: str) -> list[str]:
-    """Split arguments as OpenSSH's argv_split does: whitespace, double quotes, '#' ends the line."""
+    """Split arguments exactly as OpenSSH's argv_split (misc.c) with terminate_on_comment.
+
+    Single and double quotes group, a backslash escapes a quote, a backslash or (outside quotes)
+    a space, and a '#' where a new argument would start ends the line.
+    """
     args: list[str] = []
     i, n = 0, len(text)
     while i < n:
-        while i < n and text[i] in _WS:
+        if text[i] in ' \t':
             i += 1
-        if i >= n or text[i] == '#':
+            continue
+        if text[i] == '#':
             break
-        buf, quoted = [], False
-        while i < n and (quoted or text[i] not in _WS):
+        buf, quote = [], ''
+        while i < n:
             char = text[i]
-            if char == '\\' and i + 1 < n and text[i + 1] in '"\\':
+            if char == '\\' and i + 1 < n and (text[i + 1] in '\'"\\' or (not quote and text[i + 1] == ' ')):
                 buf.append(text[i + 1])
                 i += 2
                 continue
-            if char == '"':
-                quoted = not quoted
+            if not quote and char in ' \t':
+                break
+            if not quote and char in '"\'':
+                quote = char
+            elif quote and char == quote:
+                quote = ''
             else:
                 buf.append(char)
             i += 1
         args.append(''.join(buf))
     return args
+
+
+def comment_suffix(text: str) -> str:
+    """The trailing ``# comment`` of a value (with the whitespace before it), kept when the value changes."""
+    i, n, quote = 0, len(text), ''
+    while i < n:
+        char = text[i]
+        if char == '\\':
+            i += 2
+            continue
+        if quote:
+            quote = '' if char == quote else quote
+        elif char in '"\'':
+            quote = char
+        elif char == '#' and (i == 0 or text[i - 1] in ' \t'):
+            start = i
+            while start > 0 and text[start - 1] in ' \t':
+                start -= 1
+            return text[start:]
+        i += 1
+    return ''
 
 
 def split_lines(text: str) -> list[Line]:
@@ -365,13 +393,21 @@ def server_match(criteria: str, info: Optional[ConnInfo]) -> bool:
 
 
 def client_match(entry: Entry, host: str, user: str = '') -> bool:
-    """Does a ``Host`` or ``Match`` block of ssh_config apply to ``host``?"""
+    """Does a ``Host`` or ``Match`` block of ssh_config apply to ``host``?
+
+    ``Host`` compares each argument as one pattern, case-sensitively, against the host name as given
+    on the command line; a matching negated pattern rules the block out (readconf.c).
+    """
     tokens = criteria_tokens(entry.line.value)
     if entry.key == 'host':
-        positive = [t for t in tokens if not t.startswith('!')]
-        if any(match_pattern_list(host, t, fold_case=True) for t in tokens if t.startswith('!')):
-            return False
-        return any(match_pattern_list(host, t, fold_case=True) for t in positive)
+        matched = False
+        for token in tokens:
+            negated = token.startswith('!')
+            if fnmatch.fnmatchcase(host, (token[1:] if negated else token).replace('[', '[[]')):
+                if negated:
+                    return False
+                matched = True
+        return matched
     return _client_match_criteria(tokens, host, user)
 
 
@@ -424,7 +460,7 @@ def resolve_server(config: Config, keyword: str, info: Optional[ConnInfo] = None
     if spec is not None and spec.in_match:
         probe = info if info is not None else {}
         for entry in config.definitions(keyword):
-            if entry.context and server_match(entry.context[-1].line.value, probe):
+            if entry.context and all(server_match(b.line.value, probe) for b in entry.context):
                 winner = entry
                 break
     if winner is None:
@@ -456,7 +492,7 @@ def block_span(config_file: ConfigFile, block_line: Line, block_words: Sequence[
 
 __all__ = [
     'CLIENT', 'SERVER', 'Config', 'ConfigError', 'ConfigFile', 'ConnInfo', 'Entry', 'Flavour', 'Line',
-    'active_in_load_pass',
+    'active_in_load_pass', 'comment_suffix',
     'MemorySource', 'Resolved', 'Source', 'block_span', 'client_match', 'global_scope', 'match_pattern_list',
     'normalize_criteria', 'resolve_client', 'resolve_server', 'server_match', 'split_args', 'split_lines',
 ]

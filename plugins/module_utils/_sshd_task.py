@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, Optional
 
 from ansible_collections.keepalive.ssh.plugins.module_utils._apply import NOTHING_CHANGED, file_diffs, write_changed
@@ -34,6 +35,7 @@ from ansible_collections.keepalive.ssh.plugins.module_utils._runtime import Cand
 # values from the documentation ranges so that they match nothing real.
 _PROBE = {'user': 'keepalive-ssh-probe', 'host': 'probe.invalid', 'addr': '192.0.2.1'}
 _CRITERIA_FIELDS = {'user': 'user', 'host': 'host', 'address': 'addr'}
+_SSHD_WHERE = re.compile(r'(/\S+) line (\d+):')
 
 
 class TaskFailure(Exception):
@@ -54,6 +56,19 @@ def connection_for(match: Optional[str]) -> Optional[dict[str, str]]:
             return None
         info[field] = value
     return info
+
+
+def quote_offending_line(message: str) -> str:
+    """sshd names the file and line it refuses ("F line N: ..."); quote that line so the bad value shows."""
+    found = _SSHD_WHERE.search(message)
+    if not found:
+        return ''
+    try:
+        with open(found.group(1), 'rb') as handle:
+            lines = handle.read().decode('utf-8', 'surrogateescape').splitlines()
+        return ': %s line %s reads %r' % (found.group(1), found.group(2), lines[int(found.group(2)) - 1].strip())
+    except (OSError, IndexError):
+        return ''
 
 
 class SshdConfigTask:
@@ -98,8 +113,8 @@ class SshdConfigTask:
         try:
             self.runtime.sshd_test(path)
         except RuntimeFailure as exc:
-            raise EditError('the existing configuration %s is refused by sshd -t (%s); fix it first'
-                            % (path, exc)) from None
+            raise EditError('the existing configuration %s is refused by sshd -t (%s)%s; fix it first'
+                            % (path, exc, quote_offending_line(str(exc)))) from None
 
     def _warn(self, requests: list[Request], version: Any) -> None:
         for request in requests:
@@ -133,4 +148,4 @@ class SshdConfigTask:
         return True
 
 
-__all__ = ['SshdConfigTask', 'TaskFailure', 'connection_for']
+__all__ = ['SshdConfigTask', 'TaskFailure', 'connection_for', 'quote_offending_line']
