@@ -26,7 +26,7 @@ description:
   - Every line the module does not need to touch stays byte for byte as it was (comments, blank
     lines, tabs, CRLF line endings, C(Keyword=value) spellings).
 author:
-  - keepalive.ssh contributors
+  - keepalive.ssh contributors (!UNKNOWN)
 attributes:
   check_mode:
     support: full
@@ -35,7 +35,9 @@ attributes:
     support: full
     description: One diff per file that changes.
   platform:
+    support: full
     platforms: posix
+    description: Any POSIX host with the OpenSSH server installed.
 options:
   path:
     description:

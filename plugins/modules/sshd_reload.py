@@ -17,7 +17,7 @@ description:
     sshd reports (a bare sshd as in containers), and a SysV init script.
   - Sessions that are already open keep the settings they started with; new sessions use the new ones.
 author:
-  - keepalive.ssh contributors
+  - keepalive.ssh contributors (!UNKNOWN)
 attributes:
   check_mode:
     support: full
@@ -25,7 +25,9 @@ attributes:
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: posix
+    description: Any POSIX host running sshd; the reload method is chosen from what the host runs.
 options:
   path:
     description: The sshd configuration file, used to find sshd's C(PidFile).
