@@ -32,7 +32,8 @@ options:
       - Each item is a dictionary with the path in C(path) or C(source) (or in the C(path) of the loop
         C(item) of a registered loop result) and the text in C(content).
         When C(encoding) is V(base64) (as returned by C(ansible.builtin.slurp)), C(content) is decoded.
-      - Items that carry C(failed) or C(skipped), or have no C(content), count as empty and are listed in RV(_value.unreadable).
+      - Items that carry C(failed) or C(skipped), or have no C(content), count as empty and are
+        listed in RV(_value.unreadable).
     type: list
     elements: dict
     required: true
@@ -41,7 +42,9 @@ options:
     type: dict
     required: true
   own_path:
-    description: Absolute path of the file whose values must win. Its current content is ignored; O(settings) is used instead.
+    description: >-
+      Absolute path of the file whose values must win. Its current content is ignored;
+      O(settings) is used instead.
     type: str
     required: true
   dirs:
@@ -227,7 +230,11 @@ def _file_text(item: t.Mapping[str, t.Any]) -> str | None:
 def _file_path(item: t.Mapping[str, t.Any]) -> str | None:
     """Return the path of a file item: ``path``, ``source`` (slurp) or the loop item's ``path``."""
     loop_item = item.get("item")
-    for candidate in (item.get("path"), item.get("source"), loop_item.get("path") if isinstance(loop_item, t.Mapping) else loop_item):
+    for candidate in (
+        item.get("path"),
+        item.get("source"),
+        loop_item.get("path") if isinstance(loop_item, t.Mapping) else loop_item,
+    ):
         if isinstance(candidate, str) and candidate:
             return candidate
     return None
@@ -243,7 +250,9 @@ def _key_matches(pattern: str, key: str) -> bool:
     return pattern == key
 
 
-def _effective_files(by_path: dict[str, t.Any], dirs: t.Sequence[str], tail: t.Sequence[str]) -> tuple[list[str], list[dict[str, str]]]:
+def _effective_files(
+    by_path: dict[str, t.Any], dirs: t.Sequence[str], tail: t.Sequence[str]
+) -> tuple[list[str], list[dict[str, str]]]:
     """Return (applied paths in order, shadowed files) for the given candidates."""
     winners: dict[str, str] = {}
     shadowed = []
@@ -312,11 +321,17 @@ def sysctl_precedence(
                     continue
                 effective[key] = {"value": assignment.value, "path": path, "line": assignment.line}
                 if after_own and path != own_path and not _same_value(assignment.value, value):
-                    overrides.append({
-                        "key": key, "value": assignment.value, "wanted": str(value), "path": path,
-                        "line": assignment.line, "text": assignment.text,
-                        "glob": assignment.key != norm,
-                    })
+                    overrides.append(
+                        {
+                            "key": key,
+                            "value": assignment.value,
+                            "wanted": str(value),
+                            "path": path,
+                            "line": assignment.line,
+                            "text": assignment.text,
+                            "glob": assignment.key != norm,
+                        }
+                    )
         after_own = after_own or path == own_path
     return {
         "order": order,
@@ -328,7 +343,9 @@ def sysctl_precedence(
     }
 
 
-def _fixes(overrides: list[dict[str, t.Any]], texts: dict[str, str], realpaths: dict[str, str], own_path: str, fix_dir: str) -> list[dict[str, str]]:
+def _fixes(
+    overrides: list[dict[str, t.Any]], texts: dict[str, str], realpaths: dict[str, str], own_path: str, fix_dir: str
+) -> list[dict[str, str]]:
     lines_by_path: dict[str, set[int]] = {}
     for override in overrides:
         if not override["glob"]:

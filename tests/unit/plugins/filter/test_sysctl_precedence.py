@@ -8,8 +8,8 @@ from __future__ import annotations
 import base64
 
 import pytest
-
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.keepalive.ssh.plugins.filter.sysctl_precedence import (
     FilterModule,
     normalize_key,
@@ -61,35 +61,57 @@ PRECEDENCE = [
     pytest.param([_file("/etc/sysctl.d/10-early.conf", f"{TIME} = 100\n")], [], OWN, id="earlier-name-loses"),
     pytest.param(
         [_file("/etc/sysctl.d/99-late.conf", f"{TIME} = 100\n")],
-        [("/etc/sysctl.d/99-late.conf", "100")], "/etc/sysctl.d/99-late.conf", id="later-name-wins",
+        [("/etc/sysctl.d/99-late.conf", "100")],
+        "/etc/sysctl.d/99-late.conf",
+        id="later-name-wins",
     ),
-    pytest.param([_file("/etc/sysctl.d/99-late.conf", f"{TIME} = 300\n")], [], "/etc/sysctl.d/99-late.conf", id="same-value-no-override"),
+    pytest.param(
+        [_file("/etc/sysctl.d/99-late.conf", f"{TIME} = 300\n")],
+        [],
+        "/etc/sysctl.d/99-late.conf",
+        id="same-value-no-override",
+    ),
     pytest.param(
         [_file("/usr/lib/sysctl.d/70-vendor.conf", f"{TIME} = 100\n")],
-        [("/usr/lib/sysctl.d/70-vendor.conf", "100")], "/usr/lib/sysctl.d/70-vendor.conf", id="vendor-dir-later-name",
+        [("/usr/lib/sysctl.d/70-vendor.conf", "100")],
+        "/usr/lib/sysctl.d/70-vendor.conf",
+        id="vendor-dir-later-name",
     ),
     pytest.param(
         [_file("/usr/lib/sysctl.d/70-vendor.conf", f"{TIME} = 100\n"), _file("/etc/sysctl.d/70-vendor.conf", "")],
-        [], OWN, id="vendor-masked-by-etc",
+        [],
+        OWN,
+        id="vendor-masked-by-etc",
     ),
     pytest.param(
         [_file("/run/sysctl.d/70-x.conf", "a = 1\n"), _file("/usr/lib/sysctl.d/70-x.conf", f"{TIME} = 100\n")],
-        [], OWN, id="run-shadows-usr-lib",
+        [],
+        OWN,
+        id="run-shadows-usr-lib",
     ),
     pytest.param(
         [_file("/etc/sysctl.conf", f"{TIME} = 100\n")],
-        [("/etc/sysctl.conf", "100")], "/etc/sysctl.conf", id="sysctl-conf-last",
+        [("/etc/sysctl.conf", "100")],
+        "/etc/sysctl.conf",
+        id="sysctl-conf-last",
     ),
     pytest.param(
         [_file("/etc/sysctl.d/99-a.conf", f"{TIME} = 100\n"), _file("/etc/sysctl.d/99-b.conf", f"{TIME} = 300\n")],
-        [("/etc/sysctl.d/99-a.conf", "100")], "/etc/sysctl.d/99-b.conf", id="reported-even-if-later-restored",
+        [("/etc/sysctl.d/99-a.conf", "100")],
+        "/etc/sysctl.d/99-b.conf",
+        id="reported-even-if-later-restored",
     ),
     pytest.param(
         [_file("/etc/sysctl.d/99-glob.conf", "net.ipv4.tcp_keepalive_* = 5\n")],
-        [("/etc/sysctl.d/99-glob.conf", "5")], "/etc/sysctl.d/99-glob.conf", id="glob",
+        [("/etc/sysctl.d/99-glob.conf", "5")],
+        "/etc/sysctl.d/99-glob.conf",
+        id="glob",
     ),
     pytest.param(
-        [_file(OWN, f"{TIME} = 1\n")], [], OWN, id="own-file-content-ignored",
+        [_file(OWN, f"{TIME} = 1\n")],
+        [],
+        OWN,
+        id="own-file-content-ignored",
     ),
 ]
 
@@ -143,7 +165,11 @@ def test_slurp_results_are_decoded_and_failures_are_empty() -> None:
 
 
 def test_shadowed_and_order() -> None:
-    files = [_file("/usr/lib/sysctl.d/50-a.conf", ""), _file("/etc/sysctl.d/50-a.conf", ""), _file("/etc/sysctl.conf", "")]
+    files = [
+        _file("/usr/lib/sysctl.d/50-a.conf", ""),
+        _file("/etc/sysctl.d/50-a.conf", ""),
+        _file("/etc/sysctl.conf", ""),
+    ]
     report = sysctl_precedence(files, WANT, OWN)
     assert report["order"] == ["/etc/sysctl.d/50-a.conf", OWN, "/etc/sysctl.conf"]
     assert report["shadowed"] == [{"path": "/usr/lib/sysctl.d/50-a.conf", "by": "/etc/sysctl.d/50-a.conf"}]
