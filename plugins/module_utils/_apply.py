@@ -33,10 +33,11 @@ def write_file(module: Any, config_file: ConfigFile, *, backup: bool, mode: int 
     with os.fdopen(fd, 'wb') as handle:
         handle.write(config_file.render().encode('utf-8', 'surrogateescape'))
     backup_path = module.backup_local(config_file.path) if backup and config_file.existed else ''
-    if not config_file.existed:
-        os.chmod(temp, mode)
-    # atomic_move keeps the destination's owner, mode and SELinux context when it exists.
+    # atomic_move keeps the destination's owner, mode and SELinux context when it exists; a new
+    # file gets the umask default from it, so its mode is set afterwards.
     module.atomic_move(temp, config_file.path, unsafe_writes=module.params.get('unsafe_writes', False))
+    if not config_file.existed:
+        os.chmod(config_file.path, mode)
     return backup_path
 
 

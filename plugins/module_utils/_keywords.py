@@ -166,7 +166,9 @@ CLIENT_KEYWORDS = _table(
     Keyword('ServerAliveCountMax', 'int', minimum=0, default='3'),
     Keyword('TCPKeepAlive', 'yesno', choices=_YES_NO, default='yes'),
     Keyword('ConnectTimeout', 'time_or_none', minimum=0, default='none'),
-    Keyword('ChannelTimeout', 'channel_timeout', since=(9, 2), default='none'),
+    # sshd learnt ChannelTimeout in 9.2; Debian's ssh 9.2 still refuses it, so the client entry
+    # is dated later and the installed ssh has the last word (the module asks it).
+    Keyword('ChannelTimeout', 'channel_timeout', since=(9, 3), default='none'),
     Keyword('ConnectionAttempts', 'int', minimum=1),
     Keyword('BatchMode', 'yesno', choices=_YES_NO),
     Keyword('Compression', 'yesno', choices=_YES_NO),

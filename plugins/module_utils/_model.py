@@ -69,7 +69,7 @@ class Line:
     def set_value(self, value: str) -> None:
         sep = self.sep or ' '
         self.value, self.sep = value + comment_suffix(self.value), sep
-        self.text = self.indent + (self.keyword or '') + sep + value + self.trail
+        self.text = self.indent + (self.keyword or '') + sep + self.value + self.trail
 
     def render(self) -> str:
         return self.text + self.eol
@@ -392,39 +392,63 @@ def server_match(criteria: str, info: Optional[ConnInfo]) -> bool:
     return result
 
 
-def client_match(entry: Entry, host: str, user: str = '') -> bool:
-    """Does a ``Host`` or ``Match`` block of ssh_config apply to ``host``?
-
-    ``Host`` compares each argument as one pattern, case-sensitively, against the host name as given
-    on the command line; a matching negated pattern rules the block out (readconf.c).
-    """
-    tokens = criteria_tokens(entry.line.value)
-    if entry.key == 'host':
-        matched = False
-        for token in tokens:
-            negated = token.startswith('!')
-            if fnmatch.fnmatchcase(host, (token[1:] if negated else token).replace('[', '[[]')):
-                if negated:
-                    return False
-                matched = True
-        return matched
-    return _client_match_criteria(tokens, host, user)
+# Match criteria that need a running ssh (a command, the network, a later pass): undecidable here.
+_UNDECIDABLE = ('exec', 'localnetwork', 'tagged', 'canonical', 'final')
 
 
-def _client_match_criteria(tokens: list[str], host: str, user: str) -> bool:
-    if tokens and tokens[0].lower() in ('all', 'canonical', 'final'):
-        return tokens[0].lower() == 'all' and len(tokens) == 1 or _client_match_criteria(tokens[1:], host, user)
-    result = bool(tokens)
-    for attribute, patterns in zip(tokens[0::2], tokens[1::2]):
-        attribute = attribute.lower()
-        if attribute in ('host', 'originalhost'):
-            hit = match_pattern_list(host, patterns, fold_case=True)
-        elif attribute in ('user', 'localuser'):
-            hit = match_pattern_list(user, patterns)
-        else:
-            hit = False   # exec, localnetwork, tagged...: not decidable without running ssh
-        result = result and hit
+def host_line_matches(host: str, patterns: Sequence[str]) -> bool:
+    """readconf.c ``Host``: case-sensitive match_pattern per argument; a negated match vetoes."""
+    matched = False
+    for pattern in patterns:
+        negated = pattern.startswith('!')
+        glob = (pattern[1:] if negated else pattern).replace('[', '[[]')
+        if fnmatch.fnmatchcase(host, glob):
+            if negated:
+                return False
+            matched = True
+    return matched
+
+
+def _criterion(attribute: str, argument: str, host: str, user: str, local_user: str) -> Optional[bool]:
+    if attribute in ('host', 'originalhost'):
+        return match_pattern_list(host, argument, fold_case=True)
+    if attribute == 'user':
+        return match_pattern_list(user, argument)
+    if attribute == 'localuser':
+        return match_pattern_list(local_user, argument)
+    return None
+
+
+def match_line_matches(tokens: Sequence[str], host: str, user: str, local_user: str = '') -> bool:
+    """A ``Match`` line for ``host``; criteria that need a running ssh (exec...) count as not matching."""
+    if not tokens:
+        return False
+    result, i = True, 0
+    while i < len(tokens):
+        attribute = tokens[i].lower()
+        negate = attribute.startswith('!')
+        attribute = attribute[1:] if negate else attribute
+        if attribute == 'all':
+            return len(tokens) == 1 and not negate
+        if attribute in _UNDECIDABLE[3:]:
+            return False
+        if i + 1 >= len(tokens):
+            return False   # ssh: "Missing Match criteria"
+        hit = _criterion(attribute, tokens[i + 1], host, user, local_user)
+        if hit is None:
+            return False
+        if hit == negate:
+            result = False
+        i += 2
     return result
+
+
+def client_match(block: Entry, host: str, user: str = '', local_user: str = '') -> bool:
+    """Does a ``Host`` or ``Match`` block of ssh_config apply to ``host`` (and the remote ``user``)?"""
+    tokens = split_args(block.line.value)
+    if block.key == 'host':
+        return host_line_matches(host, tokens)
+    return match_line_matches(tokens, host, user, local_user)
 
 
 # -- resolution ---------------------------------------------------------------------------------
@@ -491,8 +515,8 @@ def block_span(config_file: ConfigFile, block_line: Line, block_words: Sequence[
 
 
 __all__ = [
-    'CLIENT', 'SERVER', 'Config', 'ConfigError', 'ConfigFile', 'ConnInfo', 'Entry', 'Flavour', 'Line',
-    'active_in_load_pass', 'comment_suffix',
-    'MemorySource', 'Resolved', 'Source', 'block_span', 'client_match', 'global_scope', 'match_pattern_list',
-    'normalize_criteria', 'resolve_client', 'resolve_server', 'server_match', 'split_args', 'split_lines',
+    'CLIENT', 'SERVER', 'Config', 'ConfigError', 'ConfigFile', 'ConnInfo', 'Entry', 'Flavour', 'Line', 'MemorySource',
+    'Resolved', 'Source', 'active_in_load_pass', 'block_span', 'client_match', 'comment_suffix', 'global_scope',
+    'host_line_matches', 'match_line_matches', 'match_pattern_list', 'normalize_criteria', 'resolve_client',
+    'resolve_server', 'server_match', 'split_args', 'split_lines',
 ]
