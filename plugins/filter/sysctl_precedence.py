@@ -38,7 +38,9 @@ options:
     elements: dict
     required: true
   settings:
-    description: The keys and values the own file sets, for example C({"net.ipv4.tcp_keepalive_time": 300}).
+    description: >-
+      The keys and values the own file sets, for example
+      C({"net.ipv4.tcp_keepalive_time": 300}).
     type: dict
     required: true
   own_path:

@@ -353,12 +353,12 @@ def _address_matches(addr: str, patterns: str) -> bool:
 
 
 _SERVER_CRITERIA: dict[str, tuple[str, Callable[[str, str], bool]]] = {
-    'user': ('user', lambda value, pats: match_pattern_list(value, pats)),
+    'user': ('user', match_pattern_list),
     'host': ('host', lambda value, pats: match_pattern_list(value, pats, fold_case=True)),
     'address': ('addr', _address_matches),
     'localaddress': ('laddr', _address_matches),
     'localport': ('lport', lambda value, pats: value in pats.split(',')),
-    'rdomain': ('rdomain', lambda value, pats: match_pattern_list(value, pats)),
+    'rdomain': ('rdomain', match_pattern_list),
 }
 
 

@@ -100,6 +100,9 @@ def check_session(name: object) -> str:
         raise EditError('session name %r contains a control character' % name)
     if len(session_filename(name)) > _MAX_FILENAME:
         raise EditError('session name %r is too long for a file name once PuTTY escapes it' % name)
+    if session_filename(name) in ('.', '..'):
+        # PuTTY's allow-list keeps '.', so these names would be the sessions directory itself.
+        raise EditError('session name %r would be the directory %r, not a file' % (name, session_filename(name)))
     return name or DEFAULT_SESSION
 
 

@@ -59,7 +59,7 @@ def parse_dump(text: str) -> dict[str, str]:
     """``sshd -T`` / ``ssh -G`` output: one lowercase keyword and its value per line; first wins."""
     values: dict[str, str] = {}
     for line in text.splitlines():
-        key, _, value = line.strip().partition(' ')
+        key, _sep, value = line.strip().partition(' ')
         if key and key not in values:
             values[key] = value.strip()
     return values
@@ -135,7 +135,7 @@ class Runtime:
         """The OpenSSH release of ``sshd`` (its usage text names it) or ``ssh`` (``ssh -V``)."""
         if program not in self._versions:
             argv = [self.sshd, '-?'] if program == 'sshd' else [self.ssh, '-V']
-            _, out, err = self.run(argv)
+            _rc, out, err = self.run(argv)
             version = parse_version(err + out)
             if version is None:
                 raise RuntimeFailure('cannot read the OpenSSH version from %s: %s' % (argv[0], (err or out).strip()))

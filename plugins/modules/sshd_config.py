@@ -119,7 +119,7 @@ EXAMPLES = r"""
     backup: true
     reload: true
 
-- name: DISA STIG: the value lives in the main file, drop-ins that would override it are disabled
+- name: DISA STIG, the value lives in the main file and drop-ins that would override it are disabled
   keepalive.ssh.sshd_config:
     settings:
       ClientAliveInterval: 600

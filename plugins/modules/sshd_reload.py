@@ -24,6 +24,7 @@ attributes:
     description: Reports that a reload would be sent; sends nothing.
   diff_mode:
     support: none
+    description: Nothing is written, so there is no diff.
   platform:
     support: full
     platforms: posix

@@ -75,7 +75,7 @@ def directive(rng: random.Random, keyword: str, indent: str = '') -> str:
 
 def body(rng: random.Random, *, allow_tcp: bool, indent: str = '') -> list:
     lines = []
-    for _ in range(rng.randint(0, 4)):
+    for _line in range(rng.randint(0, 4)):
         roll = rng.random()
         if roll < 0.15:
             lines.append(rng.choice(['# comment', '', '   ', '#ClientAliveInterval 0']))
@@ -111,7 +111,7 @@ def generate(rng: random.Random, root: str, host_key: str) -> str:
     if with_include and include not in main:
         main.append(include)
     main += body(rng, allow_tcp=True)
-    for _ in range(rng.choice([0, 0, 1, 2])):
+    for _block in range(rng.choice([0, 0, 1, 2])):
         main += match_block(rng)
     for index in range(rng.randint(0, 3) if with_include else 0):
         lines = body(rng, allow_tcp=True)

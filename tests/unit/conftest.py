@@ -26,10 +26,18 @@ def read_text(path: Path) -> str:
     return path.read_bytes().decode('utf-8', 'surrogateescape')
 
 
+# The CRLF layout is stored with LF endings (ansible-test sanity refuses CR LF in the tree)
+# and gets its CR LF endings when it is loaded.
+CRLF_LAYOUTS = frozenset({'crlf'})
+
+
 def layout_files(name: str) -> dict[str, str]:
     """The files of one fixture layout, keyed by the path they would have under /etc/ssh."""
     root = FIXTURES / name
-    return {ETC + '/' + str(p.relative_to(root)): read_text(p) for p in sorted(root.rglob('*')) if p.is_file()}
+    files = {ETC + '/' + str(p.relative_to(root)): read_text(p) for p in sorted(root.rglob('*')) if p.is_file()}
+    if name in CRLF_LAYOUTS:
+        files = {path: text.replace('\n', '\r\n') for path, text in files.items()}
+    return files
 
 
 def layout_names() -> list[str]:

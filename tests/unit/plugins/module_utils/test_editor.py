@@ -64,7 +64,7 @@ def reread(config: Config) -> Config:
     return Config(config.main.path, flavour=SERVER, source=MemorySource(rendered(config)))
 
 
-def effective(config: Config, keywords=WANTED, info=None) -> dict[str, str | None]:
+def effective(config: Config, keywords: tuple[str, ...] = tuple(WANTED), info=None) -> dict[str, str | None]:
     return {k: resolve_server(config, k, info).value for k in keywords}
 
 

@@ -110,7 +110,7 @@ def layout(draw) -> dict:
     main = draw(body())
     if draw(st.booleans()):
         main.insert(draw(st.integers(0, len(main))), 'Include /etc/ssh/sshd_config.d/*.conf')
-    for _ in range(draw(st.integers(0, 2))):
+    for _block in range(draw(st.integers(0, 2))):
         criteria = draw(st.sampled_from(['User backup', 'all', 'Address 10.0.0.0/8']))
         main += ['Match ' + criteria] + draw(body(allow_tcp=criteria == 'all'))
     files = {MAIN: draw(eol).join(main) + draw(st.sampled_from(['\n', '']))}
