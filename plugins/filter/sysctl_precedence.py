@@ -24,7 +24,7 @@ description:
     is a copy of the file under V(/etc/sysctl.d) with the same name, which shadows the original.
   - Glob assignments (C(net.ipv4.*)) are reported but never fixed, because commenting them out
     would change other keys too.
-  - Pure function: it reads nothing from the managed host. Feed it C(ansible.builtin.slurp) results.
+  - "Pure function: it reads nothing from the managed host. Feed it C(ansible.builtin.slurp) results."
 options:
   _input:
     description:
