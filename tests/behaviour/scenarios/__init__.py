@@ -1,0 +1,1 @@
+"""The four behavioural scenarios (one module each, with run(ctx))."""
