@@ -6,7 +6,8 @@ Sections (each a function below, run in this order by main()):
   3. converge   run playbooks/keepalive.yml against the lab, with Ansible's own output
   4. after      read the same values again
   5. report     one small before/after table per host
-  6. sessions   live sessions through the NAT router (extension point: empty for now)
+  6. sessions   live sessions through the NAT router: one without the collection's settings (dies),
+                one with them (survives), and a dead-peer detection time (tests/behaviour/demo_sessions.py)
   7. teardown   always, whatever happened above
 
 To add a section, write a function taking the Demo and add it to SECTIONS.
@@ -153,14 +154,23 @@ def section_report(demo: Demo) -> None:
 
 
 def section_sessions(demo: Demo) -> None:
-    """Extension point: live sessions through the NAT router (demo.lab.probe,
-    demo.lab.nat_timeout, ...) adding rows with demo.extra_rows.append(...)."""
+    """Live sessions on the converged lab; the behaviour harness prints its own table."""
+    banner("6. sessions: idle sessions through the NAT, with and without the collection's settings")
+    assert demo.lab is not None
+    subprocess.run([sys.executable, str(HERE.parent / "behaviour" / "demo_sessions.py"),
+                    "--inventory", str(demo.lab.inventory)], check=True)
 
 
 SECTIONS: list[Callable[[Demo], None]] = [
     section_lab, section_before, section_converge, section_after, section_report,
     section_sessions,
 ]
+
+
+# The roles' presets keep sessions alive with 60 s intervals; the demo's NAT forgets flows after a
+# few seconds, so the demo converges with intervals of a few seconds to show them working.
+DEMO_VARS = ['{"sshd_keepalive_settings": {"ClientAliveInterval": 5},'
+             ' "ssh_keepalive_settings": {"ServerAliveInterval": 5}}']
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -170,10 +180,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="subset of debian11,debian12,debian13")
     parser.add_argument("--playbook", default="playbooks/keepalive.yml",
                         help="playbook to converge, relative to the checkout")
-    parser.add_argument("-e", "--extra-vars", action="append", default=[],
-                        help="passed to ansible-playbook")
+    parser.add_argument("-e", "--extra-vars", action="append", default=None,
+                        help="passed to ansible-playbook (default: DEMO_VARS, short keepalive intervals "
+                             "so that the sessions section shows the converged values at work in seconds)")
     parser.add_argument("--keep", action="store_true", help="leave the lab up at the end")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.extra_vars is None:
+        args.extra_vars = list(DEMO_VARS)
+    return args
 
 
 def main(argv: list[str]) -> int:

@@ -250,13 +250,10 @@ def apply_or_fail(ctx: Context, case: dict[str, Any], label: str, *, show_ok: bo
     return output
 
 
-# Strict xfail: reported to the roles engineer; remove once tmout.sh.j2 is fixed (the run
-# then fails with XPASS until this mark goes).
-KNOWN_ISSUES = {
-    "tmout_ksh": "roles/idle_timeout/templates/tmout.sh.j2: the `if (TMOUT=N) 2>/dev/null` "
-                 "test runs in a ksh93 subshell, which disarms ksh93's TMOUT: an idle ksh is "
-                 "never logged out (docs/behaviour.md)",
-}
+# Strict xfail marks (case -> reason): a listed case that passes fails the run with XPASS.
+# Empty: the ksh TMOUT case that was listed here passes since tmout.sh.j2 stopped using a
+# subshell assignment.
+KNOWN_ISSUES: dict[str, str] = {}
 
 
 def run(ctx: Context) -> None:

@@ -100,7 +100,7 @@ def loss(state: RunState, name: str, percent: int) -> None:
 def impair_rules(state: RunState) -> str:
     impairments = state.data["impairments"]
     lines = ["flush chain inet kassh impair_pre", "flush chain inet kassh impair_out",
-             "flush set inet kassh blackholed"]
+             "flush chain inet kassh impair_post", "flush set inet kassh blackholed"]
     holes = [str(a) for a in impairments["blackholed"]]
     if holes:
         lines += [
@@ -108,6 +108,7 @@ def impair_rules(state: RunState) -> str:
             "add rule inet kassh impair_pre ip saddr @blackholed drop",
             "add rule inet kassh impair_pre ip daddr @blackholed drop",
             "add rule inet kassh impair_out ip daddr @blackholed drop",
+            "add rule inet kassh impair_post ip daddr @blackholed drop",
         ]
     for name, percent in impairments["loss"].items():
         address = str(state.data["hosts"][name]["data_address"])

@@ -100,6 +100,9 @@ table inet kassh {{
     # packet never refreshes a flow.
     chain impair_pre {{ type filter hook prerouting priority -300; policy accept; }}
     chain impair_out {{ type filter hook output priority -300; policy accept; }}
+    # Replies to a masqueraded client carry the router's address until conntrack undoes the
+    # NAT, so the drop towards a blackholed client happens here, after that.
+    chain impair_post {{ type filter hook postrouting priority 300; policy accept; }}
 
     # A home router: new flows only from the client side, replies by state.
     chain forward_filter {{
