@@ -27,6 +27,7 @@ from typing import Any, NamedTuple, Optional
 from ansible_collections.keepalive.ssh.plugins.module_utils._keywords import KeywordError, Version, parse_time
 
 UNCALIBRATED = 'source reading, not yet calibrated'
+MEASURED = 'measured in the lab (docs/behaviour.md)'
 
 # Mechanisms: the keys of RULES.
 SSHD_ALIVE = 'sshd ClientAlive'
@@ -55,7 +56,8 @@ class Rule(NamedTuple):
     check that finds more than CountMax probes unanswered, so the nominal time from the peer's
     last answer is ``period x Interval x (CountMax + 1) + slack``.  ``low_period``/``high_period``
     widen the range where the period is not known (not read, or not measured yet).  For the
-    other mechanisms ``period`` scales their one number (TMOUT, ChannelTimeout).
+    other mechanisms ``period`` scales their one number (TMOUT, ChannelTimeout), and ``early`` is how
+    much sooner than that number it can act (a whole-second clock): ``low = seconds - early``.
     """
 
     mechanism: str
@@ -66,51 +68,73 @@ class Rule(NamedTuple):
     high_period: float = 1.0
     zero_countmax: str = FORMULA
     slack: float = 0.0
+    early: float = 0.0
     basis: str = UNCALIBRATED
     names: tuple[str, ...] = ()     # ChannelTimeout: channel type names of an interactive login
     note: str = ''
 
 
-# THE CALIBRATION TABLE.  Replace `basis` with where a number comes from once the lab measured it
-# (for example 'measured: lab run 2026-11-30, OpenSSH 9.2p1, 20 runs') and say so in docs/predictions.md.
+# THE CALIBRATION TABLE.  A row's `basis` says where its numbers come from: the lab's measurements
+# (MEASURED, docs/behaviour.md; tests/behaviour/test_calibration.py holds every row to them) or a
+# source reading not checked yet (UNCALIBRATED).  docs/predictions.md explains every row.
 RULES: tuple[Rule, ...] = (
     Rule(SSHD_ALIVE, (0, 0), (8, 2), zero_countmax=FORMULA,
          note='serverloop.c: select() waits ClientAliveInterval; every timeout runs client_alive_check(), '
               'which gives up when the unanswered count exceeds ClientAliveCountMax; 0 gives up at the first '
               'check (the old STIG idle-timeout trick).'),
     Rule(SSHD_ALIVE, (8, 2), (8, 9), zero_countmax=NEVER,
-         note='8.2 added "client_alive_count_max > 0 &&" to the check: 0 never gives up, probes are still sent. '
-              'The loop is still select(): a timeout (ret == 0) probes, so probes are one Interval apart.'),
+         basis=MEASURED + ' on OpenSSH 8.4p1; 8.2 to 8.8 by source reading',
+         note='Measured on 8.4p1: probes one Interval apart, a vanished client dropped Interval x CountMax to '
+              'Interval x (CountMax + 1) after it vanished; CountMax 0 kept an idle session and a vanished client '
+              '(20 s and more). Source: 8.2 added "client_alive_count_max > 0 &&" to the check; the loop is still '
+              'select(), whose timeout (ret == 0) probes every Interval.'),
     Rule(SSHD_ALIVE, (8, 9), (9, 2), period=1.0, low_period=1.0, high_period=2.0, zero_countmax=NEVER,
          note='8.9 moved the loop to ppoll(); this range was not read. Nominal as 8.2-8.8, range up to the 9.2 '
               'behaviour.'),
     Rule(SSHD_ALIVE, (9, 2), (9, 3), period=2.0, low_period=2.0, high_period=2.0, zero_countmax=NEVER,
-         note='9.2 (ptimeout API): ppoll() waits exactly ClientAliveInterval, then probes only if '
-              '"now > last_client_time + interval" with a whole-second monotime(), false at the first timeout: '
-              'idle probes go out 2 x Interval apart (seen here: 4 s apart with ClientAliveInterval 2 on 9.2p1, '
-              'loopback).'),
-    Rule(SSHD_ALIVE, (9, 3), None, period=2.0, low_period=1.0, high_period=2.0, zero_countmax=NEVER,
-         note='Not read after 9.2; nominal carried over from 9.2, range down to one Interval in case it was fixed.'),
+         basis=MEASURED + ' on OpenSSH 9.2p1',
+         note='Measured on 9.2p1: idle probes go out 2 x Interval apart, a vanished client is dropped '
+              '2 x Interval x CountMax to 2 x Interval x (CountMax + 1) after it vanished, twice the other releases; '
+              'CountMax 0 never drops. Source (ptimeout API): ppoll() waits exactly ClientAliveInterval, then probes '
+              'only if "now > last_client_time + interval" with a whole-second monotime(), false at the first '
+              'timeout.'),
+    Rule(SSHD_ALIVE, (9, 3), (10, 0), period=2.0, low_period=1.0, high_period=2.0, zero_countmax=NEVER,
+         basis='not measured: between the measured 9.2p1 (2 x Interval) and 10.0p1 (1 x Interval)',
+         note='Neither read nor measured; the probe period is 2 x Interval on 9.2p1 and 1 x Interval on 10.0p1, so '
+              'the range spans both and the nominal is the slower one.'),
+    Rule(SSHD_ALIVE, (10, 0), None, period=1.0, low_period=1.0, high_period=1.0, zero_countmax=NEVER,
+         basis=MEASURED + ' on OpenSSH 10.0p1; later releases assumed the same',
+         note='Measured on 10.0p1: probes one Interval apart again, a vanished client dropped Interval x CountMax '
+              'to Interval x (CountMax + 1) after it vanished; CountMax 0 never drops.'),
     Rule(SSH_ALIVE, (0, 0), (9, 2),
          note='clientloop.c server_alive_check(): gives up when the unanswered count exceeds ServerAliveCountMax; '
               'there is no "> 0" guard, so 0 gives up after one silent Interval. The next check is scheduled '
               'Interval after the last packet from the server.'),
     Rule(SSH_ALIVE, (9, 2), (9, 3),
-         note='As before 9.2; probes seen 2 s apart with ServerAliveInterval 2 on 9.2p1 here (loopback).'),
-    Rule(SSH_ALIVE, (9, 3), None, note='Not read after 9.2; assumed unchanged.'),
-    Rule(KERNEL_KEEPALIVE,
-         note='Linux tcp_keepalive_timer(): first probe after tcp_keepalive_time without traffic, then every '
+         basis=MEASURED + ' with the 9.2p1 client (against 8.4p1, 9.2p1 and 10.0p1 servers)',
+         note='Measured: ssh quits Interval x CountMax to Interval x (CountMax + 1) after the server vanished, in '
+              'whole-second steps; probes one Interval apart (no doubling on the client side).'),
+    Rule(SSH_ALIVE, (9, 3), None, note='Not read after 9.2, and the lab\'s only client is 9.2p1; assumed unchanged.'),
+    Rule(KERNEL_KEEPALIVE, basis=MEASURED + ' (Linux, sshd and ssh sockets)',
+         note='Measured: reset tcp_keepalive_intvl x probes to time + intvl x probes after the peer vanished. Linux '
+              'tcp_keepalive_timer(): first probe after tcp_keepalive_time without traffic, then every '
               'tcp_keepalive_intvl; after tcp_keepalive_probes unanswered probes the connection is reset. Only '
               'while no data is waiting for an acknowledgement.'),
     Rule(RETRANSMISSION,
          note='Once a probe is sent to a vanished peer it stays unacknowledged; Linux gives up on it after the '
               'tcp_retries2 timeout (tcp_model_timeout, 924.6 s for 15), whatever the SSH counters say.'),
-    Rule(SHELL_TMOUT, note='bash/ksh/zsh: the shell exits TMOUT seconds after printing a prompt without input.'),
-    Rule(CHANNEL_TIMEOUT, (9, 2), (9, 3), names=('session:shell',),
-         note='9.2: an interactive login is channel type session:shell (sshd_config(5) 9.2); a bare "session" '
-              'pattern does not match it, "session:*" does.'),
-    Rule(CHANNEL_TIMEOUT, (9, 3), None, names=('session', 'session:shell', 'global'),
-         note='Later manuals document the "session" and "global" types; not read.'),
+    Rule(SHELL_TMOUT, basis=MEASURED + ' (bash and zsh; not ksh93)',
+         note='Measured: bash and zsh exit exactly TMOUT seconds after printing a prompt without input. ksh93 warns '
+              'at TMOUT and exits 60 s later, which this row does not model.'),
+    Rule(CHANNEL_TIMEOUT, (9, 2), (9, 3), names=('session:shell',), early=1.0,
+         basis=MEASURED + ' on OpenSSH 9.2p1',
+         note='Measured: a silent session channel is closed in (N - 1, N] seconds (sshd keeps the last activity in '
+              'whole seconds). 9.2: an interactive login is channel type session:shell (sshd_config(5) 9.2); a bare '
+              '"session" pattern does not match it, "session:*" does.'),
+    Rule(CHANNEL_TIMEOUT, (9, 3), None, names=('session', 'session:shell', 'global'), early=1.0,
+         basis=MEASURED + ' on OpenSSH 10.0p1; 9.3 to 9.x not measured',
+         note='Measured on 10.0p1: closed in (N - 1, N] seconds, as on 9.2. Later manuals document the "session" '
+              'and "global" types; not read.'),
 )
 
 
@@ -377,7 +401,8 @@ def _channel_timeout(server: ServerFacts) -> Optional[Estimate]:
         return None
     kind, seconds = min(applying, key=lambda pair: pair[1])
     value = rule.period * seconds + rule.slack
-    return Estimate(value, value, value, CHANNEL_TIMEOUT, 'ChannelTimeout %s=%d' % (kind, seconds), rule)
+    return Estimate(value, max(0.0, value - rule.early), value, CHANNEL_TIMEOUT,
+                    'ChannelTimeout %s=%d' % (kind, seconds), rule)
 
 
 def _countmax_zero_logout(server: ServerFacts) -> Optional[Estimate]:
@@ -397,7 +422,7 @@ def idle_estimates(facts: Facts) -> list[Estimate]:
     if facts.shell.tmout:
         rule = rule_for(SHELL_TMOUT)
         value = rule.period * facts.shell.tmout + rule.slack
-        found.append(Estimate(value, value, value, SHELL_TMOUT,
+        found.append(Estimate(value, max(0.0, value - rule.early), value, SHELL_TMOUT,
                               'TMOUT=%d%s' % (facts.shell.tmout, ' (readonly)' if facts.shell.readonly else ''),
                               rule))
     if facts.server:
@@ -567,9 +592,9 @@ def predict(facts: Facts, *, nat_idle_timeout: Optional[int] = None, compliance:
 
 __all__ = [
     'CHANNEL_TIMEOUT', 'ClientFacts', 'Estimate', 'FORMULA', 'Facts', 'KERNEL_KEEPALIVE', 'KernelFacts',
-    'LINUX_RTO_MAX', 'LINUX_RTO_MIN', 'NEVER', 'PRESETS', 'Preset', 'PuttyFacts', 'RETRANSMISSION', 'RULES', 'Rule',
-    'SHELL_TMOUT', 'SSHD_ALIVE', 'SSH_ALIVE', 'ServerFacts', 'ShellFacts', 'Side', 'UNCALIBRATED', 'as_dict',
-    'channel_timeouts', 'client_side', 'compliance_warnings', 'countmax_zero_warnings', 'dead_peer', 'ghost_warnings',
-    'idle_estimates', 'idle_logout', 'kernel_dead_peer', 'kernel_estimate', 'nat_keepers', 'nat_survival', 'never',
-    'predict', 'retransmission_timeout', 'rule_for', 'rule_label', 'server_side',
+    'LINUX_RTO_MAX', 'LINUX_RTO_MIN', 'MEASURED', 'NEVER', 'PRESETS', 'Preset', 'PuttyFacts', 'RETRANSMISSION',
+    'RULES', 'Rule', 'SHELL_TMOUT', 'SSHD_ALIVE', 'SSH_ALIVE', 'ServerFacts', 'ShellFacts', 'Side', 'UNCALIBRATED',
+    'as_dict', 'channel_timeouts', 'client_side', 'compliance_warnings', 'countmax_zero_warnings', 'dead_peer',
+    'ghost_warnings', 'idle_estimates', 'idle_logout', 'kernel_dead_peer', 'kernel_estimate', 'nat_keepers',
+    'nat_survival', 'never', 'predict', 'retransmission_timeout', 'rule_for', 'rule_label', 'server_side',
 ]

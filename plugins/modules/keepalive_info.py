@@ -337,9 +337,10 @@ client:
               sample: 2 x ClientAliveInterval x (ClientAliveCountMax + 1) = 2 x 60 x (3 + 1)
             basis:
               description:
-                - Where the formula comes from; C(source reading, not yet calibrated) until the lab measured it.
+                - Where the formula comes from; C(measured in the lab (docs/behaviour.md)) and the releases
+                  measured, or C(source reading, not yet calibrated) for a row the lab has not measured.
               type: str
-              sample: source reading, not yet calibrated
+              sample: measured in the lab (docs/behaviour.md) on OpenSSH 9.2p1
             mechanism:
               description:
                 - What acts first, C(null) for never.

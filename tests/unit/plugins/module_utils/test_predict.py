@@ -16,7 +16,7 @@ import pytest
 from ansible_collections.keepalive.ssh.plugins.module_utils import _predict as p
 from ansible_collections.keepalive.ssh.plugins.module_utils._keywords import COUNTMAX_ZERO_CHANGED_IN
 
-V81, V84, V92, V100 = (8, 1), (8, 4), (9, 2), (10, 0)
+V81, V84, V92, V94, V100 = (8, 1), (8, 4), (9, 2), (9, 4), (10, 0)
 DEFAULT_KERNEL = p.KernelFacts(7200, 75, 9, 15)
 RETRANS = 924.6     # tcp_retries2 15
 
@@ -54,9 +54,32 @@ def test_rules_agree_with_the_keyword_table_on_countmax_zero():
     assert p.rule_for(p.SSHD_ALIVE, COUNTMAX_ZERO_CHANGED_IN).zero_countmax == p.NEVER
 
 
-def test_every_row_is_uncalibrated_until_the_lab_says_otherwise():
-    # Fails on purpose when a row is calibrated: update docs/predictions.md and this test with it.
-    assert {rule.basis for rule in p.RULES} == {p.UNCALIBRATED}
+# The rows the lab measured (docs/behaviour.md); tests/behaviour/test_calibration.py holds them to
+# the measurements. Fails on purpose when a row's basis changes: update docs/predictions.md with it.
+MEASURED_ROWS = {
+    'sshd ClientAlive, OpenSSH 8.2 to before 8.9': 'on OpenSSH 8.4p1; 8.2 to 8.8 by source reading',
+    'sshd ClientAlive, OpenSSH 9.2 to before 9.3': 'on OpenSSH 9.2p1',
+    'sshd ClientAlive, OpenSSH 10.0 and later': 'on OpenSSH 10.0p1; later releases assumed the same',
+    'ssh ServerAlive, OpenSSH 9.2 to before 9.3': 'with the 9.2p1 client (against 8.4p1, 9.2p1 and 10.0p1 servers)',
+    'kernel TCP keepalive': '(Linux, sshd and ssh sockets)',
+    'shell TMOUT': '(bash and zsh; not ksh93)',
+    'sshd ChannelTimeout, OpenSSH 9.2 to before 9.3': 'on OpenSSH 9.2p1',
+    'sshd ChannelTimeout, OpenSSH 9.3 and later': 'on OpenSSH 10.0p1; 9.3 to 9.x not measured',
+}
+
+
+def test_measured_rows_say_so_and_the_others_do_not():
+    measured = {p.rule_label(r): r.basis for r in p.RULES if r.basis.startswith(p.MEASURED)}
+    assert measured == {label: '%s %s' % (p.MEASURED, where) for label, where in MEASURED_ROWS.items()}
+    unmeasured = {p.rule_label(r): r.basis for r in p.RULES if not r.basis.startswith(p.MEASURED)}
+    assert unmeasured.pop('sshd ClientAlive, OpenSSH 9.3 to before 10.0').startswith('not measured: between')
+    assert set(unmeasured.values()) == {p.UNCALIBRATED}
+
+
+def test_unmeasured_gap_spans_its_measured_neighbours():
+    gap = p.rule_for(p.SSHD_ALIVE, V94)
+    assert (gap.low_period, gap.high_period) == (p.rule_for(p.SSHD_ALIVE, V100).period,
+                                                 p.rule_for(p.SSHD_ALIVE, V92).period)
 
 
 RETRIES = [(0, 0.2), (1, 0.6), (9, 204.6), (10, 324.6), (15, 924.6)]
@@ -73,7 +96,8 @@ DEAD_CLIENT = [
     pytest.param(V81, 60, 3, True, DEFAULT_KERNEL, (240, 180, 240), p.SSHD_ALIVE, id='8.1-60x3'),
     pytest.param(V84, 60, 3, True, DEFAULT_KERNEL, (240, 180, 240), p.SSHD_ALIVE, id='8.4-60x3'),
     pytest.param(V92, 60, 3, True, DEFAULT_KERNEL, (480, 360, 480), p.SSHD_ALIVE, id='9.2-60x3-probes-2x-apart'),
-    pytest.param(V100, 60, 3, True, DEFAULT_KERNEL, (480, 180, 480), p.SSHD_ALIVE, id='10.0-60x3-range-open'),
+    pytest.param(V100, 60, 3, True, DEFAULT_KERNEL, (240, 180, 240), p.SSHD_ALIVE, id='10.0-60x3-one-interval-apart'),
+    pytest.param(V94, 60, 3, True, DEFAULT_KERNEL, (480, 180, 480), p.SSHD_ALIVE, id='9.4-60x3-not-measured-range'),
     pytest.param(V92, 15, 3, False, DEFAULT_KERNEL, (120, 90, 120), p.SSHD_ALIVE, id='9.2-tcpkeepalive-no'),
     # countmax 0: before 8.2 drop after one silent interval; from 8.2 on only the kernel ends it
     pytest.param(V81, 60, 0, True, DEFAULT_KERNEL, (60, 0, 60), p.SSHD_ALIVE, id='8.1-countmax0'),
@@ -81,12 +105,13 @@ DEAD_CLIENT = [
                  id='8.4-countmax0'),
     pytest.param(V92, 60, 0, True, DEFAULT_KERNEL, (120 + RETRANS, RETRANS, 120 + RETRANS), p.RETRANSMISSION,
                  id='9.2-countmax0'),
-    pytest.param(V100, 60, 0, True, DEFAULT_KERNEL, (120 + RETRANS, RETRANS, 120 + RETRANS), p.RETRANSMISSION,
+    pytest.param(V100, 60, 0, True, DEFAULT_KERNEL, (60 + RETRANS, RETRANS, 60 + RETRANS), p.RETRANSMISSION,
                  id='10.0-countmax0'),
     # the STIG pair on 9.2: the unanswered first probe times out before the second check
     pytest.param(V92, 600, 1, True, DEFAULT_KERNEL, (1200 + RETRANS, RETRANS, 1200 + RETRANS), p.RETRANSMISSION,
                  id='9.2-stig-600x1'),
     pytest.param(V84, 600, 1, True, DEFAULT_KERNEL, (1200, 600, 1200), p.SSHD_ALIVE, id='8.4-stig-600x1'),
+    pytest.param(V100, 600, 1, True, DEFAULT_KERNEL, (1200, 600, 1200), p.SSHD_ALIVE, id='10.0-stig-600x1'),
     # no ClientAlive: the kernel keepalive alone, or nothing at all
     pytest.param(V92, 0, 3, True, DEFAULT_KERNEL, (7875, 675, 7875), p.KERNEL_KEEPALIVE, id='kernel-only'),
     pytest.param(V92, 0, 3, False, DEFAULT_KERNEL, (None, None, None), None, id='ghost'),
@@ -103,8 +128,25 @@ def test_sshd_dead_client(version, interval, countmax, tcp, kernel, expected, me
     prediction = p.dead_peer(p.server_side(server(version, interval, countmax, tcp)), kernel)
     assert triple(prediction) == pytest.approx(expected) if expected[0] is not None else triple(prediction) == expected
     assert prediction['mechanism'] == mechanism
-    assert prediction['basis'] == p.UNCALIBRATED
+    assert prediction['basis'] == (p.rule_for(mechanism, version).basis if mechanism else
+                                   p.rule_for(p.SSHD_ALIVE, version).basis)
     assert prediction['formula']
+
+
+# (version, basis of the sshd prediction for 60x3)
+BASIS = [
+    pytest.param(V81, p.UNCALIBRATED, id='8.1-source-reading'),
+    pytest.param(V84, p.MEASURED + ' on OpenSSH 8.4p1; 8.2 to 8.8 by source reading', id='8.4-measured'),
+    pytest.param(V92, p.MEASURED + ' on OpenSSH 9.2p1', id='9.2-measured'),
+    pytest.param(V94, 'not measured: between the measured 9.2p1 (2 x Interval) and 10.0p1 (1 x Interval)',
+                 id='9.4-not-measured'),
+    pytest.param(V100, p.MEASURED + ' on OpenSSH 10.0p1; later releases assumed the same', id='10.0-measured'),
+]
+
+
+@pytest.mark.parametrize(('version', 'basis'), BASIS)
+def test_basis_names_the_measured_release(version, basis):
+    assert p.dead_peer(p.server_side(server(version, 60, 3)), DEFAULT_KERNEL)['basis'] == basis
 
 
 def test_formula_names_the_period_and_the_numbers():
@@ -115,12 +157,32 @@ def test_formula_names_the_period_and_the_numbers():
     assert older['formula'] == 'ClientAliveInterval x (ClientAliveCountMax + 1) = 60 x (3 + 1)'
 
 
-# -- ssh and a vanished server -------------------------------------------------------------------
+# The lab's settings (docs/behaviour.md): low/high are the measured formulas P x CountMax .. P x (CountMax + 1).
+LAB_SSHD = [
+    pytest.param(V84, 2, 3, (8, 6, 8), id='8.4-2x3'),
+    pytest.param(V84, 3, 1, (6, 3, 6), id='8.4-3x1'),
+    pytest.param(V92, 2, 3, (16, 12, 16), id='9.2-2x3'),
+    pytest.param(V92, 3, 1, (12, 6, 12), id='9.2-3x1'),
+    pytest.param(V100, 2, 3, (8, 6, 8), id='10.0-2x3'),
+    pytest.param(V100, 3, 1, (6, 3, 6), id='10.0-3x1'),
+]
+
+
+@pytest.mark.parametrize(('version', 'interval', 'countmax', 'expected'), LAB_SSHD)
+def test_sshd_dead_client_lab_settings(version, interval, countmax, expected):
+    prediction = p.dead_peer(p.server_side(server(version, interval, countmax)), DEFAULT_KERNEL)
+    assert triple(prediction) == expected
+    assert prediction['mechanism'] == p.SSHD_ALIVE
+
+
+# -- ssh and a vanished server --------------------------------------------------------------------
 DEAD_SERVER = [
     pytest.param(V84, 15, 3, (60, 45, 60), p.SSH_ALIVE, id='8.4-15x3'),
     pytest.param(V92, 15, 3, (60, 45, 60), p.SSH_ALIVE, id='9.2-15x3-one-interval-apart'),
     pytest.param(V100, 15, 3, (60, 45, 60), p.SSH_ALIVE, id='10.0-15x3'),
     pytest.param(V92, 15, 0, (15, 0, 15), p.SSH_ALIVE, id='countmax0-quits-after-one-interval'),
+    pytest.param(V92, 2, 3, (8, 6, 8), p.SSH_ALIVE, id='lab-9.2-2x3'),
+    pytest.param(V92, 3, 1, (6, 3, 6), p.SSH_ALIVE, id='lab-9.2-3x1'),
     pytest.param(V92, 0, 3, (7875, 675, 7875), p.KERNEL_KEEPALIVE, id='kernel-only'),
 ]
 
@@ -140,6 +202,12 @@ def test_kernel_dead_peer_only_with_tcpkeepalive():
     assert triple(one_on) == (7875, 675, 7875)
     assert one_on['formula'].endswith('= 7200 + 75 x 9 (sockets of ssh)')
     assert p.kernel_dead_peer(facts(server(), kernel=None))['seconds'] is None
+
+
+def test_kernel_lab_settings():
+    # measured: between intvl x probes and time + intvl x probes after the peer vanished
+    assert triple(p.kernel_dead_peer(facts(server(interval=0), kernel=p.KernelFacts(3, 1, 4)))) == (7, 4, 7)
+    assert triple(p.kernel_dead_peer(facts(server(interval=0), kernel=p.KernelFacts(2, 2, 2)))) == (6, 4, 6)
 
 
 # -- idle users ---------------------------------------------------------------------------------
@@ -164,6 +232,21 @@ def test_idle_logout(host: p.Facts, seconds, mechanism):
     assert (prediction['seconds'], prediction['mechanism']) == (seconds, mechanism)
 
 
+# measured: ChannelTimeout N closes in (N - 1, N]; TMOUT exactly (bash, zsh)
+IDLE_RANGE = [
+    pytest.param(facts(server(V92, channel='session*=70')), (70, 69, 70), p.CHANNEL_TIMEOUT, id='channel-9.2'),
+    pytest.param(facts(server(V100, channel='session*=70')), (70, 69, 70), p.CHANNEL_TIMEOUT, id='channel-10.0'),
+    pytest.param(facts(server(V92), tmout=5), (5, 5, 5), p.SHELL_TMOUT, id='tmout-exact'),
+]
+
+
+@pytest.mark.parametrize(('host', 'expected', 'mechanism'), IDLE_RANGE)
+def test_idle_logout_range(host: p.Facts, expected, mechanism):
+    prediction = p.idle_logout(host)
+    assert (triple(prediction), prediction['mechanism']) == (expected, mechanism)
+    assert prediction['basis'].startswith(p.MEASURED)
+
+
 def test_channel_timeouts_parse_time_formats():
     assert p.channel_timeouts('session:*=10m global=1h bad x=y') == [('session:*', 600), ('global', 3600)]
     assert p.channel_timeouts('none') == []
@@ -174,6 +257,12 @@ def test_channel_timeouts_parse_time_formats():
 NAT = [
     pytest.param(facts(server(V84, 600, 3)), 900, True, 'survives', ['ClientAliveInterval'], id='8.4-600<900'),
     pytest.param(facts(server(V92, 600, 3)), 900, False, 'dies', [], id='9.2-600-probes-every-1200'),
+    pytest.param(facts(server(V100, 600, 3)), 900, True, 'survives', ['ClientAliveInterval'], id='10.0-600<900'),
+    pytest.param(facts(server(V94, 600, 3)), 900, False, 'dies', [], id='9.4-600-may-probe-every-1200'),
+    # stay_alive in the lab: NAT 6 s, ClientAliveInterval 4 keeps 8.4 and 10.0, not 9.2
+    pytest.param(facts(server(V84, 4, 3)), 6, True, 'survives', ['ClientAliveInterval'], id='lab-8.4-4<6'),
+    pytest.param(facts(server(V92, 4, 3)), 6, False, 'dies', [], id='lab-9.2-8>6'),
+    pytest.param(facts(server(V100, 4, 3)), 6, True, 'survives', ['ClientAliveInterval'], id='lab-10.0-4<6'),
     pytest.param(facts(server(V92, 300, 3)), 900, True, 'survives', ['ClientAliveInterval'], id='9.2-300'),
     pytest.param(facts(server(V84, 900, 3)), 900, False, 'dies', [], id='strictly-below'),
     pytest.param(facts(server(V92, 300, 0)), 900, True, 'survives', ['ClientAliveInterval'],
@@ -264,5 +353,7 @@ def test_predict_without_programs():
 
 def test_docs_describe_every_row():
     docs = (Path(__file__).resolve().parents[4] / 'docs' / 'predictions.md').read_text()
+    rows = {line.split(' | ')[0][2:]: line for line in docs.splitlines() if line.startswith('| ')}
     for rule in p.RULES:
         assert '| %s |' % p.rule_label(rule) in docs, p.rule_label(rule)
+        assert '| %s |' % rule.basis in rows[p.rule_label(rule)], (p.rule_label(rule), rule.basis)
