@@ -12,8 +12,6 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
-import os
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -21,58 +19,31 @@ from typing import Any
 
 import pytest
 import yaml
-from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.keepalive.ssh.plugins.module_utils import _info
 from ansible_collections.keepalive.ssh.plugins.module_utils import _predict as p
 from ansible_collections.keepalive.ssh.plugins.module_utils._runtime import parse_version
 from ansible_collections.keepalive.ssh.plugins.modules import keepalive_info
-
-SSHD = '/usr/sbin/sshd' if os.access('/usr/sbin/sshd', os.X_OK) else (shutil.which('sshd') or '/usr/sbin/sshd')
-SSH = shutil.which('ssh') or '/usr/bin/ssh'
-
-
-class ModuleExit(Exception):
-    def __init__(self, result: dict) -> None:
-        super().__init__(result)
-        self.result = result
-
-
-class ExitJson(ModuleExit):
-    pass
-
-
-class FailJson(ModuleExit):
-    pass
+from ansible_collections.keepalive.ssh.tests.unit.plugins.modules.harness import (
+    SSH,
+    SSHD,
+    FailJson,
+    ModuleExit,
+    capture_exits,
+    make_host_key,
+)
 
 
 @pytest.fixture(autouse=True)
 def capture_module_exit(monkeypatch):
     """exit_json/fail_json raise instead of printing and exiting; warnings are collected."""
-    warnings: list[str] = []
-
-    def exit_json(self, **result):
-        result.setdefault('warnings', warnings)
-        raise ExitJson(result)
-
-    def fail_json(self, msg, **result):
-        raise FailJson(dict(result, msg=msg, failed=True))
-
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, warning, **kw: warnings.append(warning))
-    return warnings
+    return capture_exits(monkeypatch)
 
 
 @pytest.fixture(scope='module')
 def host_key(tmp_path_factory) -> str:
-    if not os.access(SSHD, os.X_OK):
-        pytest.fail('sshd is not installed at %s: run `make setup`' % SSHD)
-    os.makedirs('/run/sshd', exist_ok=True)   # sshd -T insists on its privilege separation directory
-    key = tmp_path_factory.mktemp('hostkey') / 'ssh_host_ed25519_key'
-    subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', str(key)], check=True)
-    return str(key)
+    return make_host_key(tmp_path_factory)
 
 
 def installed(program: str) -> tuple[int, int]:

@@ -4,37 +4,25 @@
 
 from __future__ import annotations
 
-import json
 import os
-import pwd
 import stat
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.keepalive.ssh.plugins.modules import putty_session
+from ansible_collections.keepalive.ssh.tests.unit.plugins.modules.harness import fake_user, json_runner
 
 UID = 54322
 
 
 @pytest.fixture
 def run(capsys):
-    def runner(args: dict, *, check: bool = False, diff: bool = False) -> dict:
-        payload = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-        with patch_module_args(payload), pytest.raises(SystemExit):
-            putty_session.main()
-        return json.loads(capsys.readouterr().out)
-    return runner
+    return json_runner(capsys, putty_session)
 
 
 @pytest.fixture
 def bob(tmp_path, monkeypatch):
-    home = tmp_path / 'home' / 'bob'
-    home.mkdir(parents=True)
-    entry = pwd.struct_passwd(('bob', 'x', UID, UID, '', str(home), '/bin/sh'))
-    real = pwd.getpwnam
-    monkeypatch.setattr(pwd, 'getpwnam', lambda name: entry if name == 'bob' else real(name))
-    return entry
+    return fake_user(monkeypatch, tmp_path, 'bob', UID)
 
 
 def mode_of(path) -> int:

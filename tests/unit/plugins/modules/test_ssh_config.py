@@ -10,38 +10,25 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
-import shutil
 import stat
 import subprocess
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.keepalive.ssh.plugins.modules import ssh_config
+from ansible_collections.keepalive.ssh.tests.unit.plugins.modules.harness import SSH, fake_user, json_runner
 
 UID = 54321
-SSH = shutil.which('ssh') or '/usr/bin/ssh'
 
 
 @pytest.fixture
 def run(capsys):
-    def runner(args: dict, *, check: bool = False, diff: bool = False) -> dict:
-        payload = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-        with patch_module_args(payload), pytest.raises(SystemExit):
-            ssh_config.main()
-        return json.loads(capsys.readouterr().out)
-    return runner
+    return json_runner(capsys, ssh_config)
 
 
 @pytest.fixture
 def alice(tmp_path, monkeypatch):
-    home = tmp_path / 'home' / 'alice'
-    home.mkdir(parents=True)
-    entry = pwd.struct_passwd(('alice', 'x', UID, UID, '', str(home), '/bin/sh'))
-    real = pwd.getpwnam
-    monkeypatch.setattr(pwd, 'getpwnam', lambda name: entry if name == 'alice' else real(name))
-    return entry
+    return fake_user(monkeypatch, tmp_path, 'alice', UID)
 
 
 def mode_of(path) -> int:

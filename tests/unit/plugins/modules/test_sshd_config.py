@@ -8,8 +8,6 @@ file outside the temporary directory is read or written (and nothing is reloaded
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,57 +16,31 @@ import pytest
 # `make units` runs with ansible-core pinned; a bare interpreter without it skips this file only.
 pytest.importorskip('ansible.module_utils.testing', reason='ansible-core >= 2.19 is not installed')
 
-from ansible.module_utils import basic  # noqa: E402
 from ansible.module_utils.testing import patch_module_args  # noqa: E402
 
 from ansible_collections.keepalive.ssh.plugins.module_utils._editor import DISABLED_MARKER  # noqa: E402
 from ansible_collections.keepalive.ssh.plugins.modules import sshd_config  # noqa: E402
+from ansible_collections.keepalive.ssh.tests.unit.plugins.modules.harness import (
+    SSHD,
+    FailJson,
+    ModuleExit,
+    capture_exits,
+    make_host_key,
+)
 
-SSHD = '/usr/sbin/sshd' if os.access('/usr/sbin/sshd', os.X_OK) else (shutil.which('sshd') or '/usr/sbin/sshd')
 KEEPALIVE = {'ClientAliveInterval': 60, 'ClientAliveCountMax': 2, 'TCPKeepAlive': False}
 EFFECTIVE = {'ClientAliveInterval': '60', 'ClientAliveCountMax': '2', 'TCPKeepAlive': 'no'}
-
-
-class ModuleExit(Exception):
-    def __init__(self, result: dict) -> None:
-        super().__init__(result)
-        self.result = result
-
-
-class ExitJson(ModuleExit):
-    pass
-
-
-class FailJson(ModuleExit):
-    pass
 
 
 @pytest.fixture(autouse=True)
 def capture_module_exit(monkeypatch):
     """exit_json/fail_json raise instead of printing and exiting; warnings are collected."""
-    warnings: list[str] = []
-
-    def exit_json(self, **result):
-        result.setdefault('warnings', warnings)
-        raise ExitJson(result)
-
-    def fail_json(self, msg, **result):
-        raise FailJson(dict(result, msg=msg, failed=True))
-
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, warning, **kw: warnings.append(warning))
-    return warnings
+    return capture_exits(monkeypatch)
 
 
 @pytest.fixture(scope='module')
 def host_key(tmp_path_factory) -> str:
-    if not os.access(SSHD, os.X_OK):
-        pytest.fail('sshd is not installed at %s: run `make setup`' % SSHD)
-    os.makedirs('/run/sshd', exist_ok=True)   # sshd -t insists on its privilege separation directory
-    key = tmp_path_factory.mktemp('hostkey') / 'ssh_host_ed25519_key'
-    subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', str(key)], check=True)
-    return str(key)
+    return make_host_key(tmp_path_factory)
 
 
 class Tree:
