@@ -170,54 +170,21 @@ _value:
 """
 
 import base64
-import fnmatch
-import os.path
-import re
 import typing as t
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
-DEFAULT_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d", "/lib/sysctl.d")
-DEFAULT_TAIL = ("/etc/sysctl.conf",)
-FIX_MARK = "# disabled by keepalive.ssh.tcp_keepalive, it overrode {own}: "
-_LINE_RE = re.compile(r"^(?P<indent>\s*)(?P<key>-?[^=\s#;][^=]*?)\s*=\s*(?P<value>.*?)\s*$")
-_GLOB_CHARS = frozenset("*?[")
+from ansible_collections.keepalive.ssh.plugins.module_utils._sysctl import (
+    DEFAULT_DIRS,
+    DEFAULT_TAIL,
+    normalize_key,
+    parse_assignments,
+    precedence,
+)
 
-
-class _Assignment(t.NamedTuple):
-    key: str
-    value: str
-    path: str
-    line: int
-    text: str
-
-
-def normalize_key(key: str) -> str:
-    """Return a key with dots as separators, as sysctl.d(5) reads it.
-
-    When the first separator is a slash, slashes separate and dots are literal, so the two swap.
-    """
-    key = key.strip().lstrip("-").strip()
-    for char in key:
-        if char == "/":
-            return key.replace(".", "\0").replace("/", ".").replace("\0", "/")
-        if char == ".":
-            break
-    return key
-
-
-def parse_assignments(text: str, path: str) -> list[_Assignment]:
-    """Return the assignments of one sysctl file, comments and blank lines skipped."""
-    found = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped[0] in "#;":
-            continue
-        match = _LINE_RE.match(line)
-        if match:
-            found.append(_Assignment(normalize_key(match["key"]), match["value"], path, number, line))
-    return found
+# The precedence rules live in module_utils/_sysctl.py, shared with the kernel_keepalive module.
+__all__ = ["FilterModule", "normalize_key", "parse_assignments", "sysctl_precedence"]
 
 
 def _file_text(item: t.Mapping[str, t.Any]) -> str | None:
@@ -240,49 +207,6 @@ def _file_path(item: t.Mapping[str, t.Any]) -> str | None:
         if isinstance(candidate, str) and candidate:
             return candidate
     return None
-
-
-def _same_value(left: t.Any, right: t.Any) -> bool:
-    return " ".join(str(left).split()) == " ".join(str(right).split())
-
-
-def _key_matches(pattern: str, key: str) -> bool:
-    if _GLOB_CHARS.intersection(pattern):
-        return fnmatch.fnmatchcase(key, pattern)
-    return pattern == key
-
-
-def _effective_files(
-    by_path: dict[str, t.Any], dirs: t.Sequence[str], tail: t.Sequence[str]
-) -> tuple[list[str], list[dict[str, str]]]:
-    """Return (applied paths in order, shadowed files) for the given candidates."""
-    winners: dict[str, str] = {}
-    shadowed = []
-    for directory in dirs:
-        for path in sorted(p for p in by_path if os.path.dirname(p) == directory.rstrip("/")):
-            name = os.path.basename(path)
-            if name in winners:
-                shadowed.append({"path": path, "by": winners[name]})
-            else:
-                winners[name] = path
-    order = [winners[name] for name in sorted(winners)]
-    order.extend(p for p in tail if p in by_path)
-    return order, shadowed
-
-
-def _fix_dest(path: str, realpath: str | None, fix_dir: str) -> str:
-    target = realpath or path
-    if target.startswith("/etc/"):
-        return target
-    return os.path.join(fix_dir, os.path.basename(path))
-
-
-def _comment_out(text: str, lines: set[int], own_path: str) -> str:
-    out = []
-    mark = FIX_MARK.format(own=own_path)
-    for number, line in enumerate(text.splitlines(keepends=True), start=1):
-        out.append(mark + line if number in lines else line)
-    return "".join(out)
 
 
 def sysctl_precedence(
@@ -309,58 +233,9 @@ def sysctl_precedence(
         if text is None:
             unreadable.append(path)
         texts[path] = text or ""
-    own_text = "".join("%s = %s\n" % (key, value) for key, value in settings.items())
-    texts[own_path] = own_text
-    order, shadowed = _effective_files(texts, dirs, tail)
-    wanted = {normalize_key(key): (key, value) for key, value in settings.items()}
-    effective: dict[str, dict[str, t.Any]] = {}
-    overrides = []
-    after_own = False
-    for path in order:
-        for assignment in parse_assignments(texts[path], path):
-            for norm, (key, value) in wanted.items():
-                if not _key_matches(assignment.key, norm):
-                    continue
-                effective[key] = {"value": assignment.value, "path": path, "line": assignment.line}
-                if after_own and path != own_path and not _same_value(assignment.value, value):
-                    overrides.append(
-                        {
-                            "key": key,
-                            "value": assignment.value,
-                            "wanted": str(value),
-                            "path": path,
-                            "line": assignment.line,
-                            "text": assignment.text,
-                            "glob": assignment.key != norm,
-                        }
-                    )
-        after_own = after_own or path == own_path
-    return {
-        "order": order,
-        "shadowed": shadowed,
-        "effective": effective,
-        "overrides": overrides,
-        "fixes": _fixes(overrides, texts, dict(realpaths or {}), own_path, fix_dir),
-        "unreadable": unreadable,
-    }
-
-
-def _fixes(
-    overrides: list[dict[str, t.Any]], texts: dict[str, str], realpaths: dict[str, str], own_path: str, fix_dir: str
-) -> list[dict[str, str]]:
-    lines_by_path: dict[str, set[int]] = {}
-    for override in overrides:
-        if not override["glob"]:
-            lines_by_path.setdefault(override["path"], set()).add(override["line"])
-    fixes = []
-    seen = set()
-    for path, lines in lines_by_path.items():
-        dest = _fix_dest(path, realpaths.get(path), fix_dir)
-        if dest in seen:
-            continue
-        seen.add(dest)
-        fixes.append({"path": path, "dest": dest, "content": _comment_out(texts[path], lines, own_path)})
-    return fixes
+    report = precedence(texts, settings, own_path, dirs=dirs, tail=tail, realpaths=realpaths, fix_dir=fix_dir)
+    report["unreadable"] = unreadable
+    return report
 
 
 class FilterModule:

@@ -26,18 +26,24 @@ def file_diffs(config: Config) -> list[dict[str, str]]:
 
 def write_file(module: Any, config_file: ConfigFile, *, backup: bool, mode: int = 0o644) -> str:
     """Replace one file atomically; returns the backup path ('' when none was taken)."""
-    directory = os.path.dirname(config_file.path)
+    return write_text(module, config_file.path, config_file.render(), existed=config_file.existed,
+                      backup=backup, mode=mode)
+
+
+def write_text(module: Any, path: str, text: str, *, existed: bool, backup: bool, mode: int = 0o644) -> str:
+    """Replace one file atomically with ``text``; returns the backup path ('' when none was taken)."""
+    directory = os.path.dirname(path)
     if not os.path.isdir(directory):
         os.makedirs(directory, mode=0o755)
     fd, temp = tempfile.mkstemp(prefix='.keepalive-ssh-', dir=directory)
     with os.fdopen(fd, 'wb') as handle:
-        handle.write(config_file.render().encode('utf-8', 'surrogateescape'))
-    backup_path = module.backup_local(config_file.path) if backup and config_file.existed else ''
+        handle.write(text.encode('utf-8', 'surrogateescape'))
+    backup_path = module.backup_local(path) if backup and existed else ''
     # atomic_move keeps the destination's owner, mode and SELinux context when it exists; a new
     # file gets the umask default from it, so its mode is set afterwards.
-    module.atomic_move(temp, config_file.path, unsafe_writes=module.params.get('unsafe_writes', False))
-    if not config_file.existed:
-        os.chmod(config_file.path, mode)
+    module.atomic_move(temp, path, unsafe_writes=module.params.get('unsafe_writes', False))
+    if not existed:
+        os.chmod(path, mode)
     return backup_path
 
 
@@ -51,4 +57,4 @@ def write_changed(module: Any, config: Config, *, backup: bool) -> dict[str, str
     return backups
 
 
-__all__ = ['NOTHING_CHANGED', 'file_diffs', 'write_changed', 'write_file']
+__all__ = ['NOTHING_CHANGED', 'file_diffs', 'write_changed', 'write_file', 'write_text']

@@ -37,6 +37,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lab"))
+
+from labkit.shell import LabError  # noqa: E402
 
 from bench import report, roundtrips  # noqa: E402
 from bench.fleet import Fleet  # noqa: E402
@@ -184,16 +187,16 @@ def timed(fleet: Fleet, kind: str, count: int, inventory: Path, *, step: str, re
     return run.check(hosts=count, changed=step == "first_converge")
 
 
-def section_fleet(fleet: Fleet, sizes: list[int], *, forks: int, repeats: int, repeat_up_to: int,
-                  budget_s: float, output: Path, control_persist: str) -> list[dict[str, Any]]:
+def section_fleet(fleet: Fleet, sizes: list[int], rows: list[dict[str, Any]], *, forks: int, repeats: int,
+                  repeat_up_to: int, budget_s: float, output: Path, control_persist: str) -> None:
     """Per size, ``repeats`` rounds of: recipe, then collection, each on the same hosts reset to
     stock (fresh containers, default sysctls): a first converge, then a no-op re-run.
 
     Alternating the two playbooks round by round gives both the same share of whatever else
     the machine is doing. A size whose predicted time (the last measured size's runs scaled by
     the host count) exceeds ``budget_s`` is skipped and recorded with its prediction instead.
+    Rows are appended to ``rows`` as each size completes, so an interrupted run keeps them.
     """
-    rows: list[dict[str, Any]] = []
     for count in sizes:
         rounds = repeats if count <= repeat_up_to else 1
         predicted = _predict(rows, count, rounds)
@@ -217,7 +220,6 @@ def section_fleet(fleet: Fleet, sizes: list[int], *, forks: int, repeats: int, r
         took = time.monotonic() - started
         rows += [{**_fleet_row(count, kind, forks, runs[kind], took), "control_persist": control_persist}
                  for kind in ("recipe", "collection")]
-    return rows
 
 
 def _fleet_row(count: int, kind: str, forks: int, runs: dict[str, list[Run]], took: float) -> dict[str, Any]:
@@ -316,13 +318,11 @@ def main(argv: list[str]) -> int:
             traffic = None
         if "fleet" not in args.skip:
             assert fleet is not None
-            results["fleet"] = section_fleet(fleet, args.sizes, forks=args.forks, repeats=args.rounds,
-                                             repeat_up_to=args.repeat_up_to,
-                                             budget_s=args.size_budget_min * 60, output=args.output,
-                                             control_persist=args.control_persist)
-            index = report.fleet_index(results["fleet"])
-            results["fleet_growth"] = report.growth(index, sorted({n for n, _kind in index}))
-    except (PlaybookError, RuntimeError, OSError, subprocess.SubprocessError) as exc:
+            results["fleet"] = []
+            section_fleet(fleet, args.sizes, results["fleet"], forks=args.forks, repeats=args.rounds,
+                          repeat_up_to=args.repeat_up_to, budget_s=args.size_budget_min * 60,
+                          output=args.output, control_persist=args.control_persist)
+    except (PlaybookError, LabError, RuntimeError, OSError, subprocess.SubprocessError) as exc:
         log(f"error: {exc}")
         results["error"] = str(exc)
         status = 1
@@ -334,6 +334,9 @@ def main(argv: list[str]) -> int:
         stop(traffic)
         if fleet is not None and fleet.down():
             status = status or 1
+        if results.get("fleet"):
+            index = report.fleet_index(results["fleet"])
+            results["fleet_growth"] = report.growth(index, sorted({n for n, _kind in index}))
         results["seconds"] = round(time.monotonic() - started, 1)
         results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
         paths = report.save(results, args.output)
