@@ -72,6 +72,8 @@ def parse_requests(table: dict[str, Keyword], settings: dict[str, object], *, ve
     for name, raw in settings.items():
         try:
             keyword = lookup(table, name)
+            if any(r.keyword.name == keyword.name for r in requests):
+                raise KeywordError('%s is given twice in settings (keywords are case-insensitive)' % keyword.name)
             if keyword.name in ('Include', 'Match', 'Host'):
                 raise KeywordError('%s cannot be set with settings; it structures the file' % keyword.name)
             if version is not None and keyword.since > version:

@@ -71,6 +71,13 @@ def quote_offending_line(message: str) -> str:
         return ''
 
 
+def shadowed_warning(shadow: dict[str, str], effective: dict[str, str]) -> str:
+    """Say that a Match block keeps another value for the connections it matches."""
+    return ('%s (Match %s) sets %s %s: connections matching it do not get %s.'
+            % (shadow['where'], shadow['match'], shadow['keyword'], shadow['value'],
+               effective.get(shadow['keyword']) or 'the new value'))
+
+
 class SshdConfigTask:
     def __init__(self, module: Any) -> None:
         self.module = module
@@ -97,6 +104,8 @@ class SshdConfigTask:
         editor.apply(requests)
         self._warn(requests, version)
         effective = self._validate(config, requests)
+        for shadow in editor.shadowed:
+            self.module.warn(shadowed_warning(shadow, effective))
         changed = bool(config.changed_files())
         backups = {} if self.module.check_mode or not changed else write_changed(
             self.module, config, backup=self.params['backup'])
@@ -148,4 +157,4 @@ class SshdConfigTask:
         return True
 
 
-__all__ = ['SshdConfigTask', 'TaskFailure', 'connection_for', 'quote_offending_line']
+__all__ = ['SshdConfigTask', 'TaskFailure', 'connection_for', 'quote_offending_line', 'shadowed_warning']

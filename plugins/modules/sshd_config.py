@@ -101,7 +101,7 @@ options:
 notes:
   - Requires the C(sshd) program on the managed host; the installed version decides which keywords are accepted.
   - C(Match) blocks for particular users, hosts or addresses that set a requested keyword to
-    another value are left alone and listed in RV(shadowed).
+    another value are left alone, listed in RV(shadowed) and named in a warning.
 seealso:
   - name: sshd_config(5)
     description: Manual page of the OpenSSH server configuration.

@@ -171,6 +171,16 @@ def test_no_backup_unless_asked(tree: Tree):
     assert sorted(p.name for p in tree.drop_ins.iterdir()) == ['50-cloud-init.conf']
 
 
+def test_match_block_keeping_another_value_is_a_warning(tree: Tree, capture_module_exit):
+    succeed({'path': str(tree.main), 'settings': {'ClientAliveInterval': 60}}, check=True)
+    (warning,) = capture_module_exit
+    assert '(Match User backup) sets ClientAliveInterval 30' in warning and 'do not get 60' in warning
+    # Control: a Match block that already has the value asked for is not worth a warning.
+    capture_module_exit.clear()
+    succeed({'path': str(tree.main), 'settings': {'ClientAliveInterval': 30}}, check=True)
+    assert capture_module_exit == []
+
+
 def test_countmax_zero_warns(tree: Tree, capture_module_exit):
     succeed({'path': str(tree.main), 'settings': {'ClientAliveCountMax': 0}}, check=True)
     assert len(capture_module_exit) == 1 and 'ClientAliveCountMax 0' in capture_module_exit[0]
@@ -184,7 +194,8 @@ def test_countmax_zero_warns(tree: Tree, capture_module_exit):
     ({'ClientAliveInterval': 'banana'}, 'banana'),
     ({'TCPKeepAlive': 'sometimes'}, 'sometimes'),
     ({'ClientAliveInterval': [60]}, '[60]'),
-], ids=['unknown', 'hash', 'negative', 'not-a-time', 'not-a-choice', 'list'])
+    ({'ClientAliveInterval': 60, 'clientaliveinterval': 30}, 'ClientAliveInterval is given twice'),
+], ids=['unknown', 'hash', 'negative', 'not-a-time', 'not-a-choice', 'list', 'twice'])
 def test_bad_request_fails_and_changes_nothing(tree: Tree, settings: dict, bad: str):
     before = tree.snapshot()
     message = fail({'path': str(tree.main), 'settings': settings})
