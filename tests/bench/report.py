@@ -159,9 +159,9 @@ def _round_trips(data: dict[str, Any]) -> str:
             if not first.get("invocations") and not noop.get("invocations"):
                 continue
             rows.append([run["playbook"], group, mode,
-                         _rt(first), first["minimum"], f"{first['invocations'] / first['minimum']:.0f}×",
+                         _rt(first), first["minimum"], _times(first["invocations"], first["minimum"]),
                          _rt(noop), noop.get("minimum", 1),
-                         f"{noop.get('invocations', 0) / noop.get('minimum', 1):.0f}×"])
+                         _times(noop.get("invocations", 0), noop.get("minimum", 1))])
     return ("### SSH round trips per host and role run (one host, counted from -vvv)\n\n"
             "ssh/sftp processes started for the host (module runs; new SSH logins besides the "
             "multiplexed connection). Minimum: 1 to read the state + 1 per file written.\n\n"
@@ -169,11 +169,18 @@ def _round_trips(data: dict[str, Any]) -> str:
                       "no-op", "min", "× min"], rows, "lll" + "r" * 6))
 
 
+def _times(count: int, minimum: int) -> str:
+    # One decimal: a module that reads and writes everything in one run goes below the
+    # one-round-trip-per-file minimum (0.2×), which a whole-number ratio would show as 0×.
+    return f"{count / minimum:.1f}×"
+
+
 def _rt(counts: dict[str, int]) -> str:
     if not counts:
         return "0"
-    extra = f", {counts['new_logins']} new logins" if counts.get("new_logins") else ""
-    return f"{counts['invocations']} ({counts['module_runs']} modules{extra})"
+    extra = f", {counts['new_logins']} new login{'s' * (counts['new_logins'] != 1)}" if counts.get("new_logins") else ""
+    modules = counts["module_runs"]
+    return f"{counts['invocations']} ({modules} module{'s' * (modules != 1)}{extra})"
 
 
 def _traffic(data: dict[str, Any]) -> str:
