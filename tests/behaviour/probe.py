@@ -168,6 +168,8 @@ class Session:
                 if self.stopping.is_set() or time.monotonic() > deadline:
                     self.fail("wait_go", "no go")
                     return False
+            # Where the idle period starts (idle_seconds measures from here, not from "ready").
+            self.marks["go"] = time.monotonic()
             return True
         self.fail(kind, "unknown step")
         return False

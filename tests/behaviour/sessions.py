@@ -34,9 +34,13 @@ def plink_argv(server: Host, session: str) -> list[str]:
     return ["plink", "-batch", "-T", "-load", session, "-hostkey", server.host_key_sha256]
 
 
-def idle_then_answer(idle: float, deadline: float) -> list[list[Any]]:
-    """Log in, say ready, stay silent ``idle`` seconds, then ask for an answer."""
-    return [*READY, ["idle", idle], ["send", "echo ALIVE\n"],
+def idle_then_answer(idle: float, deadline: float, *, after_go: float | None = None) -> list[list[Any]]:
+    """Log in, say ready, stay silent ``idle`` seconds, then ask for an answer.
+
+    With ``after_go``, the silent period starts when the controller says ``go`` (waiting at
+    most ``after_go`` seconds for it), so every session of a batch idles in the same window."""
+    wait = [["wait_go", after_go]] if after_go is not None else []
+    return [*READY, *wait, ["idle", idle], ["send", "echo ALIVE\n"],
             ["expect", "ALIVE", deadline, "answer"]]
 
 

@@ -15,6 +15,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from behaviour import model, results, table  # noqa: E402
+from behaviour.scenarios.common import idle_seconds  # noqa: E402
 
 PROBE = Path(__file__).resolve().parent / "probe.py"
 
@@ -193,3 +194,10 @@ def test_probe_watch_reports_gone_pids() -> None:
     events = probe_events(["watch", str(sleeper.pid), "--timeout", "10"])
     reaper.join()
     assert str(sleeper.pid) in events[-1]["gone"]
+
+
+def test_idle_is_measured_from_go_when_the_session_waited_for_one() -> None:
+    waited = {"marks": {"ready": 10.0, "go": 15.0, "answer": 37.0}}
+    assert idle_seconds(waited, 20) == 22.0
+    # Control: without a go mark the same session counts from ready.
+    assert idle_seconds({"marks": {"ready": 10.0, "answer": 37.0}}, 20) == 27.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -55,6 +56,32 @@ def test_nat_forgets_an_idle_session_unless_keepalives_flow(lab, clean_path):
         idle_result, kept_result = idle.result(), kept.result()
     assert not idle_result["survived"], idle_result
     assert kept_result["survived"], kept_result
+
+
+def _flow_timeouts_once_tracked(lab, deadline: float = 15) -> list[int]:
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        timeouts = lab.status()["tcp_flow_timeouts"]
+        if timeouts:
+            return timeouts
+        time.sleep(0.2)
+    raise AssertionError("no TCP flow through the router")
+
+
+def test_lowering_the_nat_timeout_shortens_flows_already_idle(lab, clean_path):
+    # A session that went idle under a long timeout must not keep it: the scenarios log in
+    # under a long timeout and shorten it once every session is idle.
+    lab.nat_timeout(300)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        session = pool.submit(lab.probe, SERVER, idle=14, timeout=30)
+        before = _flow_timeouts_once_tracked(lab)
+        time.sleep(3)  # the login is over: from now on the flow is silent
+        lab.nat_timeout(6)
+        after = lab.status()["tcp_flow_timeouts"]
+        result = session.result()
+    assert min(before) > 200, before  # control: the flow had the long timeout
+    assert after and max(after) <= 6, after
+    assert not result["survived"], result
 
 
 def test_a_short_idle_period_survives_the_same_nat(lab, clean_path):

@@ -59,8 +59,8 @@ def answer_outcome(session: dict[str, Any]) -> str:
 
 
 def idle_seconds(session: dict[str, Any], planned_idle: float) -> float:
-    """How long the session really stayed silent (ready mark to the question)."""
-    ready = session["marks"].get("ready")
+    """How long the session really stayed silent (ready, or go when it waited for one, to the question)."""
+    ready = session["marks"].get("go", session["marks"].get("ready"))
     answer = session["marks"].get("answer")
     if ready is None:
         return 0.0

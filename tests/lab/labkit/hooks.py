@@ -13,6 +13,7 @@ import fcntl
 from collections.abc import Iterator
 from typing import Any
 
+from . import topology
 from .shell import LabError, netns, run
 from .state import RunState, load_yaml
 
@@ -56,8 +57,13 @@ def nat_timeout(state: RunState, seconds: int, *, existing: bool = True) -> None
         netns(router, ["sysctl", "-q", "-w",
                        f"net.netfilter.nf_conntrack_tcp_timeout_established={seconds}"])
         if existing:
-            netns(router, ["conntrack", "-U", "-p", "tcp", "--state", "ESTABLISHED",
-                           "--timeout", str(seconds)], check=False, quiet=True)
+            # conntrack -U needs an address to select by: without one, or with --state (which
+            # -U reads as a state to SET), conntrack 1.4.7 answers "Operation not supported"
+            # and changes nothing. Every flow the lab's sessions make starts on the client side.
+            update = netns(router, ["conntrack", "-U", "-s", topology.client_net(int(data["slot"])),
+                                    "-p", "tcp", "--timeout", str(seconds)], check=False, quiet=True)
+            if "Operation failed" in update.stderr:
+                raise LabError(f"conntrack could not shorten the tracked flows: {update.stderr.strip()}")
         data["router"]["nat_timeout"] = seconds
 
 
@@ -148,6 +154,9 @@ def status(state: RunState) -> dict[str, Any]:
         "state_file": str(state.path),
         "nat_timeout": int(timeout) if timeout.isdigit() else None,
         "tcp_flows_tracked": len([ln for ln in flows.stdout.splitlines() if ln.startswith("tcp")]),
+        # seconds until each tracked TCP flow is forgotten unless a packet refreshes it
+        "tcp_flow_timeouts": [int(ln.split()[2]) for ln in flows.stdout.splitlines()
+                              if ln.startswith("tcp") and ln.split()[2].isdigit()],
         "hosts": hosts,
         "setup_timings": dict(state.data.get("timings") or {}),
     }
