@@ -176,6 +176,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.keepalive.ssh.plugins.module_utils._apply import NOTHING_CHANGED, write_text
 from ansible_collections.keepalive.ssh.plugins.module_utils._sysctl import (
+    DEFAULT_DIRS,
+    DEFAULT_TAIL,
+    PROC_DIR,
     TIMERS,
     file_name_problem,
     override_message,
@@ -221,6 +224,13 @@ def _candidates(dirs: list[str], tail: list[str]) -> tuple[dict[str, str], dict[
     return texts, links, unreadable
 
 
+def _current(path: str, texts: dict[str, str], unreadable: list[str]) -> Optional[str]:
+    """A file's text as the candidates read it, else from disk; None when it does not exist or cannot be read."""
+    if path in texts and path not in unreadable:
+        return texts[path]
+    return _read(path) if os.path.lexists(path) else None
+
+
 def _write_live(paths: dict[str, str], values: dict[str, str]) -> None:
     for key, value in values.items():
         try:
@@ -230,9 +240,9 @@ def _write_live(paths: dict[str, str], values: dict[str, str]) -> None:
             raise RuntimeError('writing %s to %s failed: %s' % (value, paths[key], exc)) from exc
 
 
-def _set_live(module: AnsibleModule, paths: dict[str, str], before: dict[str, str], wanted: dict[str, str]) -> None:
-    """Write the values that differ, read every one back; on any mismatch put the old values back."""
-    todo = {key: value for key, value in wanted.items() if before[key] != value}
+def _set_live(module: AnsibleModule, paths: dict[str, str], before: dict[str, str], wanted: dict[str, str],
+              todo: dict[str, str]) -> None:
+    """Write ``todo`` (the values that differ), read every wanted one back; on any mismatch put the old values back."""
     try:
         _write_live(paths, todo)
         held = {key: _read_value(paths[key]) for key in wanted}
@@ -258,11 +268,9 @@ def main() -> None:
             file=dict(type='str', default='60-keepalive-ssh.conf'),
             fix_overrides=dict(type='bool', default=False),
             readonly_action=dict(type='str', choices=['fail', 'skip'], default='fail'),
-            proc_dir=dict(type='path', default='/proc/sys/net/ipv4'),
-            sysctl_dirs=dict(type='list', elements='path',
-                             default=['/etc/sysctl.d', '/run/sysctl.d', '/usr/local/lib/sysctl.d',
-                                      '/usr/lib/sysctl.d', '/lib/sysctl.d']),
-            sysctl_tail=dict(type='list', elements='path', default=['/etc/sysctl.conf']),
+            proc_dir=dict(type='path', default=PROC_DIR),
+            sysctl_dirs=dict(type='list', elements='path', default=list(DEFAULT_DIRS)),
+            sysctl_tail=dict(type='list', elements='path', default=list(DEFAULT_TAIL)),
         ),
         required_one_of=[['time', 'intvl', 'probes']],
         supports_check_mode=True,
@@ -314,12 +322,12 @@ def _converge(module: AnsibleModule, result: dict[str, Any], wanted: dict[str, s
     # (path, old text or None, new text, back up?) for every file that changes.
     writes = []
     own_text = own_file_text(wanted)
-    own_old = _read(own) if os.path.lexists(own) else None
+    own_old = _current(own, texts, unreadable)
     if own_old != own_text:
         writes.append((own, own_old, own_text, False))
     if params['fix_overrides']:
         for fix in report['fixes']:
-            old = _read(fix['dest']) if os.path.lexists(fix['dest']) else None
+            old = _current(fix['dest'], texts, unreadable)
             if old != fix['content']:
                 writes.append((fix['dest'], old, fix['content'], True))
     for override in report['overrides']:
@@ -340,7 +348,7 @@ def _converge(module: AnsibleModule, result: dict[str, Any], wanted: dict[str, s
                             'before': old or '', 'after': new} for path, old, new, _backup in writes]
     if not module.check_mode:
         # The kernel first: if it refuses a value, no file has been touched yet.
-        _set_live(module, paths, result['before'], wanted)
+        _set_live(module, paths, result['before'], wanted, live_changes)
         for path, old, new, backup in writes:
             backup_path = write_text(module, path, new, existed=old is not None, backup=backup)
             if backup_path:
