@@ -69,6 +69,15 @@ def idle_seconds(session: dict[str, Any], planned_idle: float) -> float:
     return float(planned_idle)
 
 
+def gone_after(done: dict[str, Any], pids: dict[str, str], t0: float) -> dict[str, float | None]:
+    """Session id -> seconds from ``t0`` until a watcher saw its process go (None: it never went)."""
+    gone: dict[str, float | None] = {}
+    for sid, pid in pids.items():
+        when = done["gone"].get(pid)
+        gone[sid] = None if when is None else round(when - t0, 2)
+    return gone
+
+
 def error_text(session: dict[str, Any]) -> str:
     lines = [ln.strip() for ln in (session.get("stderr_tail") or "").splitlines() if ln.strip()]
     return lines[-1] if lines else ""
@@ -86,4 +95,4 @@ def outcome_record(ctx: Context, case: str, server: Host, session: dict[str, Any
 
 
 __all__ = ["ALIVE", "Context", "DEAD", "NO_LOGIN", "answer_outcome", "error_text",
-           "idle_seconds", "outcome_record"]
+           "gone_after", "idle_seconds", "outcome_record"]

@@ -35,7 +35,7 @@ from ..lab import Host, Lab, RemoteProcess
 from ..model import kernel_dead_peer, ssh_dead_server, sshd_dead_client
 from ..results import outcome_expected, outcome_measured, seconds_expected, seconds_measured
 from ..sessions import Batch, ready_then_hold, ready_then_wait_exit, ssh_argv
-from .common import Context
+from .common import Context, gone_after
 
 NAME = "dead_peer"
 KEPT, CLOSED = "kept", "closed"
@@ -138,10 +138,7 @@ def measure_server_side(ctx: Context, batch: Batch, *, window: float) -> dict[st
                              max(1.0, t0 + window - time.monotonic()))
         for watcher, pids in watchers.values():
             watcher.wait_for(lambda _ev: False, max(0.0, t0 + window - time.monotonic()))
-            done = watcher.finish()
-            for sid, pid in pids.items():
-                when = done["gone"].get(pid)
-                gone[sid] = None if when is None else round(when - t0, 2)
+            gone.update(gone_after(watcher.finish(), pids, t0))
     finally:
         lab.restore_all()
         batch.finish()

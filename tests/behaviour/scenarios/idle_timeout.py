@@ -30,7 +30,7 @@ from ..results import (
     seconds_measured,
 )
 from ..sessions import READY, Batch, ssh_argv
-from .common import ALIVE, Context, answer_outcome
+from .common import ALIVE, Context, answer_outcome, gone_after
 
 NAME = "idle_timeout"
 NAT_TIMEOUT = 3600
@@ -100,10 +100,7 @@ def countmax0(ctx: Context) -> None:
     try:
         for watcher, pids in watchers.values():
             watcher.wait_for(lambda ev: any(e.get("ev") == "done" for e in ev), KEPT_WINDOW + 30)
-            done = watcher.finish()
-            for sid, pid in pids.items():
-                when = done["gone"].get(pid)
-                gone[sid] = None if when is None else round(when - t0, 2)
+            gone.update(gone_after(watcher.finish(), pids, t0))
     finally:
         lab.restore_all()
         sessions = batch.finish()
